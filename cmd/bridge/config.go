@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the bridge's whole configuration, read from BRIDGE_* environment
+// variables. The README's configuration table is checked against this struct.
+type Config struct {
+	// NATSURL is the NATS server to use; empty starts an embedded server with JetStream.
+	NATSURL string `envconfig:"NATS_URL" desc:"NATS server URL; empty starts an embedded nats-server with JetStream"`
+	// NATSCredsFile is a NATS credentials (JWT + nkey seed) file.
+	NATSCredsFile string `envconfig:"NATS_CREDS_FILE" desc:"NATS credentials file (JWT + nkey seed)"`
+	// NATSNKeyFile is a file holding an nkey seed.
+	NATSNKeyFile string `envconfig:"NATS_NKEY_FILE" desc:"NATS nkey seed file"`
+	// NATSUser and NATSPassword authenticate with user and password.
+	NATSUser     string `envconfig:"NATS_USER" desc:"NATS user name"`
+	NATSPassword string `envconfig:"NATS_PASSWORD" desc:"NATS password"`
+	// NATSToken authenticates with a token.
+	NATSToken string `envconfig:"NATS_TOKEN" desc:"NATS token"`
+	// NATSCAFile, NATSCertFile and NATSKeyFile configure TLS.
+	NATSCAFile   string `envconfig:"NATS_CA_FILE" desc:"CA certificate file to verify the NATS server"`
+	NATSCertFile string `envconfig:"NATS_CERT_FILE" desc:"client certificate file for NATS TLS"`
+	NATSKeyFile  string `envconfig:"NATS_KEY_FILE" desc:"client key file for NATS TLS"`
+	// EmbeddedNATSDir is where the embedded server keeps JetStream data; empty = a temporary directory.
+	EmbeddedNATSDir string `envconfig:"EMBEDDED_NATS_DIR" desc:"JetStream store directory of the embedded server; empty = a temporary directory"`
+
+	// LPAccount is the LivePerson account id; empty runs the embedded simulator with demo agents.
+	LPAccount string `envconfig:"LP_ACCOUNT" desc:"LivePerson account id; empty runs the embedded simulator with demo agents and scripted visitors"`
+	// LPDomainURL is the Domain API base URL.
+	LPDomainURL string `envconfig:"LP_DOMAIN_URL" default:"https://api.liveperson.net" desc:"Domain API (CSDS) base URL; point it at any server that speaks the Chat Agent API"`
+	// LPAllowInsecureHTTP permits plain HTTP towards LP_DOMAIN_URL (simulator, test doubles).
+	LPAllowInsecureHTTP bool `envconfig:"LP_ALLOW_INSECURE_HTTP" default:"false" desc:"allow plain HTTP to the Domain and Chat Agent API (simulator, test doubles only)"`
+
+	// AgentsFile lists agents and their credentials (JSON); see README.
+	AgentsFile string `envconfig:"AGENTS_FILE" desc:"JSON file listing agents and their credentials"`
+	// AgentLogin and the following fields configure one agent from the environment.
+	AgentLogin             string `envconfig:"AGENT_LOGIN" desc:"login name of a single agent (instead of AGENTS_FILE)"`
+	AgentPassword          string `envconfig:"AGENT_PASSWORD" desc:"password of that agent (user login)"`
+	AgentAppKey            string `envconfig:"AGENT_APP_KEY" desc:"API key of that agent (application login)"`
+	AgentSecret            string `envconfig:"AGENT_SECRET" desc:"API key secret (application login)"`
+	AgentAccessToken       string `envconfig:"AGENT_ACCESS_TOKEN" desc:"API key access token (application login)"`
+	AgentAccessTokenSecret string `envconfig:"AGENT_ACCESS_TOKEN_SECRET" desc:"API key access token secret (application login)"`
+	// AgentGoOnline sets the env agent Online once its session starts.
+	AgentGoOnline bool `envconfig:"AGENT_GO_ONLINE" default:"true" desc:"set the agent Online when its session starts"`
+	// AgentAutoAccept accepts ringing chats at once.
+	AgentAutoAccept bool `envconfig:"AGENT_AUTO_ACCEPT" default:"false" desc:"accept ringing chats at once (otherwise chat.accept commands take them)"`
+
+	// PollInterval is the time between polls of one agent.
+	PollInterval time.Duration `envconfig:"POLL_INTERVAL" default:"2s" desc:"time between two polls of one agent (LivePerson asks for at least 2s)"`
+	// RefreshInterval is the time between login refreshes.
+	RefreshInterval time.Duration `envconfig:"REFRESH_INTERVAL" default:"5m" desc:"time between login session refreshes"`
+	// RequestsPerSecond is the request budget per account, shared by its agents.
+	RequestsPerSecond float64 `envconfig:"REQUESTS_PER_SECOND" default:"10" desc:"LivePerson request budget per account, shared by its agents"`
+
+	// SubjectPrefix is the first token of every subject.
+	SubjectPrefix string `envconfig:"SUBJECT_PREFIX" default:"lp" desc:"first token of every subject"`
+	// StreamName is the JetStream stream capturing events.
+	StreamName string `envconfig:"STREAM_NAME" default:"LP_EVENTS" desc:"JetStream stream that captures the events"`
+	// StreamMaxAge is how long the stream keeps events.
+	StreamMaxAge time.Duration `envconfig:"STREAM_MAX_AGE" default:"168h" desc:"how long the stream keeps events"`
+	// StreamReplicas is the stream's replica count.
+	StreamReplicas int `envconfig:"STREAM_REPLICAS" default:"1" desc:"replicas of the stream and KV buckets"`
+	// DuplicateWindow is the stream's duplicate window; it must cover a restart.
+	DuplicateWindow time.Duration `envconfig:"DUPLICATE_WINDOW" default:"10m" desc:"JetStream duplicate window (must cover a bridge restart)"`
+	// StateBucket is the KV bucket holding cursors and agent state.
+	StateBucket string `envconfig:"STATE_BUCKET" default:"LP_CURSORS" desc:"KV bucket holding per-chat cursors and agent state"`
+	// EventEncoding is binary (ce-* headers) or structured (application/cloudevents+json).
+	EventEncoding string `envconfig:"EVENT_ENCODING" default:"binary" desc:"CloudEvents mode on NATS: binary (ce-* headers, JSON body) or structured"`
+	// DataSchemaBase prefixes each event's dataschema.
+	DataSchemaBase string `envconfig:"DATA_SCHEMA_BASE" default:"https://github.com/lpbridge/lpbridge/blob/main/schemas" desc:"base URL of the dataschema attribute"`
+
+	// LogFormat is text or json.
+	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"log format: text or json"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+	// ShowEvents prints every event in the terminal (default on in the embedded demo).
+	ShowEvents string `envconfig:"SHOW_EVENTS" default:"auto" desc:"print every event readably on stdout: true, false, or auto (on in the embedded demo)"`
+	// SimVisitorsPerMinute is the scripted visitors' chat rate of the embedded simulator.
+	SimVisitorsPerMinute float64 `envconfig:"SIM_VISITORS_PER_MINUTE" default:"6" desc:"new scripted visitor chats per minute in the embedded demo"`
+}
+
+// embeddedSim reports whether the bridge runs the simulator in process.
+func (c Config) embeddedSim() bool { return c.LPAccount == "" }
+
+// Validate joins every problem of the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.PollInterval <= 0 {
+		errs = append(errs, errors.New("BRIDGE_POLL_INTERVAL must be positive"))
+	}
+	if c.RefreshInterval <= 0 {
+		errs = append(errs, errors.New("BRIDGE_REFRESH_INTERVAL must be positive"))
+	}
+	if c.RequestsPerSecond <= 0 {
+		errs = append(errs, errors.New("BRIDGE_REQUESTS_PER_SECOND must be positive"))
+	}
+	if c.EventEncoding != "binary" && c.EventEncoding != "structured" {
+		errs = append(errs, fmt.Errorf("BRIDGE_EVENT_ENCODING %q: want binary or structured", c.EventEncoding))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("BRIDGE_LOG_FORMAT %q: want text or json", c.LogFormat))
+	}
+	switch c.ShowEvents {
+	case "auto", "true", "false":
+	default:
+		errs = append(errs, fmt.Errorf("BRIDGE_SHOW_EVENTS %q: want true, false or auto", c.ShowEvents))
+	}
+	if !c.embeddedSim() && c.AgentsFile == "" && c.AgentLogin == "" {
+		errs = append(errs, errors.New("BRIDGE_LP_ACCOUNT is set: set BRIDGE_AGENTS_FILE or BRIDGE_AGENT_LOGIN too"))
+	}
+	if c.AgentsFile != "" && c.AgentLogin != "" {
+		errs = append(errs, errors.New("set BRIDGE_AGENTS_FILE or BRIDGE_AGENT_LOGIN, not both"))
+	}
+	if c.DuplicateWindow < time.Minute {
+		errs = append(errs, errors.New("BRIDGE_DUPLICATE_WINDOW must be at least 1m so a restart stays inside it"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid config: %w", err)
+	}
+	return nil
+}

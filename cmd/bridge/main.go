@@ -1,0 +1,176 @@
+// Command bridge connects LivePerson's Chat Agent API to NATS: one poller
+// worker per configured agent publishes every change as a CloudEvent on
+// JetStream. With no configuration it runs an embedded nats-server and an
+// embedded LivePerson simulator with demo agents and scripted visitors.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/time/rate"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/poller"
+	"github.com/lpbridge/lpbridge/internal/state"
+)
+
+// envPrefix is the prefix of every environment variable the bridge reads.
+const envPrefix = "BRIDGE"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bridge:", err)
+		os.Exit(1)
+	}
+}
+
+// loadConfig reads and validates the BRIDGE_* environment.
+func loadConfig() (Config, error) {
+	var cfg Config
+	if err := envconfig.Process(envPrefix, &cfg); err != nil {
+		return Config{}, fmt.Errorf("invalid config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// run is the whole bridge: it returns when ctx is done (nil) or when it
+// cannot start (an error naming what failed).
+func run(ctx context.Context, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+
+	var stopAll []func()
+	defer func() {
+		for i := len(stopAll) - 1; i >= 0; i-- {
+			stopAll[i]()
+		}
+	}()
+
+	natsURL := cfg.NATSURL
+	if natsURL == "" {
+		ns, stopNATS, err := embeddedNATS(cfg, logger)
+		if err != nil {
+			return err
+		}
+		stopAll = append(stopAll, stopNATS)
+		natsURL = ns.ClientURL()
+	}
+	opts, err := natsOptions(cfg, logger)
+	if err != nil {
+		return fmt.Errorf("invalid config: %w", err)
+	}
+	nc, err := connectNATS(ctx, natsURL, opts)
+	if err != nil {
+		return err
+	}
+	stopAll = append(stopAll, func() { _ = nc.Drain() })
+
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{
+		Name: cfg.StreamName, Prefix: cfg.SubjectPrefix, Replicas: cfg.StreamReplicas,
+		MaxAge: cfg.StreamMaxAge, DuplicateWindow: cfg.DuplicateWindow,
+	}); err != nil {
+		return fmt.Errorf("event stream: %w", err)
+	}
+	pub, err := events.NewPublisher(js, events.PublisherConfig{
+		Prefix: cfg.SubjectPrefix, Encoding: events.Encoding(cfg.EventEncoding), DataSchemaBase: cfg.DataSchemaBase,
+	}, logger)
+	if err != nil {
+		return fmt.Errorf("event publisher: %w", err)
+	}
+	store, err := state.Open(ctx, js, state.Config{Bucket: cfg.StateBucket, Replicas: cfg.StreamReplicas})
+	if err != nil {
+		return fmt.Errorf("state store: %w", err)
+	}
+
+	account, domainURL, insecure := cfg.LPAccount, cfg.LPDomainURL, cfg.LPAllowInsecureHTTP
+	var agents []poller.AgentConfig
+	if cfg.embeddedSim() {
+		simURL, demo, stopSim, err := startEmbeddedSim(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		stopAll = append(stopAll, stopSim)
+		account, domainURL, insecure, agents = demoAccount, simURL, true, demo
+	} else if agents, err = loadAgents(cfg); err != nil {
+		return fmt.Errorf("invalid config: %w", err)
+	}
+
+	if cfg.ShowEvents == "true" || (cfg.ShowEvents == "auto" && cfg.embeddedSim()) {
+		sub, err := showEvents(nc, cfg.SubjectPrefix, stdout)
+		if err != nil {
+			return err
+		}
+		stopAll = append(stopAll, func() { _ = sub.Unsubscribe() })
+	}
+
+	// One budget per account: all its agents share LivePerson's patience.
+	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
+	var wg sync.WaitGroup
+	for _, a := range agents {
+		client, err := lpchat.New(lpchat.Config{
+			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
+			Logger: logger.With("agent", a.LoginName),
+		})
+		if err != nil {
+			return fmt.Errorf("agent %s: %w", a.LoginName, err)
+		}
+		w, err := poller.New(poller.Config{
+			Account: account, Agent: a, PollInterval: cfg.PollInterval,
+			RefreshEvery: cfg.RefreshInterval, Budget: budget,
+		}, client, pub, store, logger.With("account", account, "agent", a.LoginName))
+		if err != nil {
+			return fmt.Errorf("agent %s: %w", a.LoginName, err)
+		}
+		wg.Go(func() {
+			if err := w.Run(ctx); err != nil {
+				logger.Error("poller stopped", "agent", a.LoginName, "err", err)
+			}
+		})
+	}
+	logger.Info("bridge running", "account", account, "agents", agentNames(agents), "nats", natsURL,
+		"stream", cfg.StreamName, "subjects", cfg.SubjectPrefix+".evt.>")
+	<-ctx.Done()
+	logger.Info("shutting down")
+	wg.Wait()
+	return nil
+}
+
+func agentNames(agents []poller.AgentConfig) string {
+	names := make([]string, len(agents))
+	for i, a := range agents {
+		names[i] = a.LoginName
+	}
+	return strings.Join(names, ",")
+}
