@@ -1,0 +1,202 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+	"github.com/nats-io/nats.go"
+)
+
+// Encoding is how an event is laid out in a NATS message (CloudEvents NATS
+// protocol binding, §3).
+type Encoding string
+
+const (
+	// Binary puts the attributes in ce-* headers and the data JSON in the
+	// body: a plain NATS client in any language reads the payload directly.
+	// It is the default.
+	Binary Encoding = "binary"
+	// Structured puts the whole CloudEvent in the body as
+	// application/cloudevents+json.
+	Structured Encoding = "structured"
+)
+
+// Valid reports whether enc is Binary or Structured.
+func (enc Encoding) Valid() bool { return enc == Binary || enc == Structured }
+
+// DefaultDataSchemaBase is where the JSON Schemas of the payloads are
+// published; dataschema = base + "/events/<suffix>.json", which is also the
+// $id of the file schemas/events/<suffix>.json.
+const DefaultDataSchemaBase = "https://lpbridge.dev/schemas"
+
+// Names of the CloudEvent extension attributes the bridge sets.
+const (
+	ExtAccount     = "account"
+	ExtAgent       = "agent"
+	ExtChatID      = "chatid"
+	ExtSeq         = "seq"
+	ExtTraceParent = "traceparent"
+)
+
+// Media types and header names on the wire.
+const (
+	DataContentType        = "application/json"
+	StructuredContentType  = "application/cloudevents+json"
+	contentTypeHeader      = "Content-Type"
+	cloudEventsMediaPrefix = "application/cloudevents"
+)
+
+// Source is the CloudEvent source of an agent's events:
+// "lpbridge://<account>/<agent>" with both parts path-escaped.
+func Source(account, agent string) string {
+	return "lpbridge://" + url.PathEscape(account) + "/" + url.PathEscape(agent)
+}
+
+// DataSchema is the dataschema URL of type t under base.
+func DataSchema(base string, t Type) string {
+	return strings.TrimSuffix(base, "/") + "/events/" + t.Suffix() + ".json"
+}
+
+// CloudEvent builds the CloudEvent of e. dataSchemaBase "" leaves out
+// dataschema.
+func CloudEvent(e Event, dataSchemaBase string) (event.Event, error) {
+	if err := e.Validate(); err != nil {
+		return event.Event{}, err
+	}
+	ce := event.New(event.CloudEventsVersionV1)
+	ce.SetID(e.ID)
+	ce.SetType(string(e.Type))
+	ce.SetSource(Source(e.Account, e.Agent))
+	ce.SetTime(e.Time.UTC())
+	if dataSchemaBase != "" {
+		ce.SetDataSchema(DataSchema(dataSchemaBase, e.Type))
+	}
+	if e.ChatID != "" {
+		ce.SetSubject(e.ChatID)
+		ce.SetExtension(ExtChatID, e.ChatID)
+	}
+	ce.SetExtension(ExtAccount, e.Account)
+	ce.SetExtension(ExtAgent, e.Agent)
+	ce.SetExtension(ExtSeq, int32(e.Seq)) // range checked by Validate
+	if e.TraceParent != "" {
+		ce.SetExtension(ExtTraceParent, e.TraceParent)
+	}
+	if err := ce.SetData(DataContentType, e.Data); err != nil {
+		return event.Event{}, fmt.Errorf("%w: event %q: data: %w", ErrInvalidEvent, e.ID, err)
+	}
+	if err := ce.Validate(); err != nil {
+		return event.Event{}, fmt.Errorf("%w: event %q: %w", ErrInvalidEvent, e.ID, err)
+	}
+	return ce, nil
+}
+
+// Encode returns the NATS message of e in encoding enc ("" means Binary),
+// with the Nats-Msg-Id header set to e.ID. The caller sets msg.Subject
+// (see Subject).
+func Encode(e Event, enc Encoding, dataSchemaBase string) (*nats.Msg, error) {
+	if enc == "" {
+		enc = Binary
+	}
+	if !enc.Valid() {
+		return nil, fmt.Errorf("%w: unknown encoding %q", ErrInvalidConfig, enc)
+	}
+	ce, err := CloudEvent(e, dataSchemaBase)
+	if err != nil {
+		return nil, err
+	}
+	msg := nats.NewMsg("")
+	msg.Header.Set(nats.MsgIdHdr, e.ID)
+	switch enc {
+	case Structured:
+		body, err := json.Marshal(ce)
+		if err != nil {
+			return nil, fmt.Errorf("%w: event %q: %w", ErrInvalidEvent, e.ID, err)
+		}
+		msg.Header.Set(contentTypeHeader, StructuredContentType)
+		msg.Data = body
+	default:
+		if err := writeBinaryHeaders(ce, msg.Header); err != nil {
+			return nil, fmt.Errorf("%w: event %q: %w", ErrInvalidEvent, e.ID, err)
+		}
+		msg.Data = ce.Data()
+	}
+	return msg, nil
+}
+
+// Decode reads the CloudEvent in msg, in either encoding: structured when
+// its Content-Type header starts with application/cloudevents, binary
+// otherwise (which needs a ce-specversion header).
+func Decode(msg *nats.Msg) (event.Event, error) {
+	if msg == nil {
+		return event.Event{}, fmt.Errorf("%w: nil message", ErrNotCloudEvent)
+	}
+	if ct, ok := headerValue(msg.Header, contentTypeHeader); ok &&
+		strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), cloudEventsMediaPrefix) {
+		if strings.HasPrefix(strings.ToLower(ct), "application/cloudevents-batch") {
+			return event.Event{}, fmt.Errorf("%w: batch mode is not supported", ErrInvalidEvent)
+		}
+		ce := event.New()
+		if err := json.Unmarshal(msg.Data, &ce); err != nil {
+			return event.Event{}, fmt.Errorf("%w: structured: %w", ErrInvalidEvent, err)
+		}
+		if err := ce.Validate(); err != nil {
+			return event.Event{}, fmt.Errorf("%w: structured: %w", ErrInvalidEvent, err)
+		}
+		return ce, nil
+	}
+	return readBinary(msg)
+}
+
+// FromCloudEvent turns a decoded CloudEvent of the bridge back into an Event,
+// with Data as the value struct of its type (e.g. LineData).
+func FromCloudEvent(ce event.Event) (Event, error) {
+	e := Event{
+		ID:   ce.ID(),
+		Type: Type(ce.Type()),
+		Time: ce.Time(),
+	}
+	if !e.Type.Valid() {
+		return Event{}, fmt.Errorf("%w: unknown type %q", ErrInvalidEvent, ce.Type())
+	}
+	ext := ce.Extensions()
+	var err error
+	if e.Account, err = stringExt(ext, ExtAccount); err != nil {
+		return Event{}, err
+	}
+	if e.Agent, err = stringExt(ext, ExtAgent); err != nil {
+		return Event{}, err
+	}
+	if e.ChatID, err = stringExt(ext, ExtChatID); err != nil {
+		return Event{}, err
+	}
+	if e.TraceParent, err = stringExt(ext, ExtTraceParent); err != nil {
+		return Event{}, err
+	}
+	if v, ok := ext[ExtSeq]; ok {
+		seq, err := types.ToInteger(v)
+		if err != nil {
+			return Event{}, fmt.Errorf("%w: extension %s: %w", ErrInvalidEvent, ExtSeq, err)
+		}
+		e.Seq = int64(seq)
+	}
+	if e.Data, err = DecodeData(e.Type, ce.Data()); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+func stringExt(ext map[string]any, name string) (string, error) {
+	v, ok := ext[name]
+	if !ok {
+		return "", nil
+	}
+	s, err := types.ToString(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: extension %s: %w", ErrInvalidEvent, name, err)
+	}
+	return s, nil
+}

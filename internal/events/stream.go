@@ -1,0 +1,126 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream defaults.
+const (
+	// DefaultStreamName is the stream that captures every event subject.
+	DefaultStreamName = "LP_EVENTS"
+	// DefaultMaxAge keeps a week of events: a consumer that was down over a
+	// weekend can still catch up, and transcripts make long-term storage
+	// someone else's job.
+	DefaultMaxAge = 7 * 24 * time.Hour
+	// DefaultDuplicateWindow must cover a restart: a replica that crashes
+	// after publishing but before saving its cursor republishes the same ids
+	// when it (or another replica) resumes, and JetStream drops them only
+	// within this window.
+	DefaultDuplicateWindow = 2 * time.Minute
+)
+
+// StreamConfig describes the JetStream stream of events.
+type StreamConfig struct {
+	// Name of the stream. Default DefaultStreamName.
+	Name string
+	// Prefix of the subjects; the stream captures "<prefix>.evt.>". Default DefaultPrefix.
+	Prefix string
+	// Replicas of the stream (1, 3 or 5 in a cluster). Default 1.
+	Replicas int
+	// MaxAge is how long events are kept. Default DefaultMaxAge.
+	MaxAge time.Duration
+	// DuplicateWindow is how long JetStream remembers Nats-Msg-Id values.
+	// Default DefaultDuplicateWindow; must not exceed MaxAge.
+	DuplicateWindow time.Duration
+	// Storage is file (the zero value, and default) or memory.
+	Storage jetstream.StorageType
+}
+
+func (c *StreamConfig) setDefaults() {
+	if c.Name == "" {
+		c.Name = DefaultStreamName
+	}
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = DefaultMaxAge
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+}
+
+// Validate reports every problem of the config, joined.
+func (c StreamConfig) Validate() error {
+	var errs []error
+	if c.Name == "" || strings.ContainsAny(c.Name, ".*> \t\r\n/\\") {
+		errs = append(errs, fmt.Errorf("stream name %q: must be non-empty, without '.', '*', '>', '/', '\\' or whitespace", c.Name))
+	}
+	if err := ValidatePrefix(c.Prefix); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("replicas %d: must be 1..5", c.Replicas))
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("max age %s: must not be negative", c.MaxAge))
+	}
+	if c.DuplicateWindow < 0 {
+		errs = append(errs, fmt.Errorf("duplicate window %s: must not be negative", c.DuplicateWindow))
+	}
+	if c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge {
+		errs = append(errs, fmt.Errorf("duplicate window %s exceeds max age %s", c.DuplicateWindow, c.MaxAge))
+	}
+	if c.Storage != jetstream.FileStorage && c.Storage != jetstream.MemoryStorage {
+		errs = append(errs, fmt.Errorf("storage %v: must be file or memory", c.Storage))
+	}
+	return errors.Join(errs...)
+}
+
+// ValidatePrefix checks a subject prefix: one or more non-empty tokens
+// separated by '.', without wildcards or whitespace.
+func ValidatePrefix(prefix string) error {
+	if prefix == "" {
+		return errors.New("prefix is empty")
+	}
+	for _, tok := range strings.Split(prefix, ".") {
+		if tok == "" || strings.ContainsAny(tok, "*> \t\r\n") {
+			return fmt.Errorf("prefix %q: tokens must be non-empty, without '*', '>' or whitespace", prefix)
+		}
+	}
+	return nil
+}
+
+// EnsureStream creates the events stream, or updates it to cfg when it
+// exists, and returns it.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: stream: %w", ErrInvalidConfig, err)
+	}
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.Name,
+		Description: "lpbridge events (CloudEvents, one subject per event type)",
+		Subjects:    StreamSubjects(cfg.Prefix),
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		Storage:     cfg.Storage,
+		Replicas:    cfg.Replicas,
+		MaxAge:      cfg.MaxAge,
+		Duplicates:  cfg.DuplicateWindow,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events: ensure stream %s: %w", cfg.Name, err)
+	}
+	return st, nil
+}

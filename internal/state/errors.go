@@ -1,0 +1,13 @@
+package state
+
+import "errors"
+
+var (
+	// ErrInvalidConfig means a Config is unusable.
+	ErrInvalidConfig = errors.New("state: invalid config")
+	// ErrInvalidArgument means an empty account, agent or chat id, or a
+	// cursor or agent state with impossible values.
+	ErrInvalidArgument = errors.New("state: invalid argument")
+	// ErrCorrupt means a stored value could not be decoded.
+	ErrCorrupt = errors.New("state: corrupt value")
+)

@@ -1,0 +1,278 @@
+package schemas_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/schemas"
+)
+
+var wantCommands = []string{
+	"agent.available-agents", "agent.available-slots", "agent.info", "agent.status",
+	"chat.accept", "chat.close", "chat.info", "chat.send", "chat.transfer", "chat.transfer-skills", "chat.typing",
+}
+
+func compile(t *testing.T) *schemas.Set {
+	t.Helper()
+	s, err := schemas.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEverySchemaCompilesAndIsNamedForItsFile(t *testing.T) {
+	s := compile(t)
+	var wantEvents []string
+	for _, typ := range events.AllTypes() {
+		wantEvents = append(wantEvents, typ.Suffix())
+	}
+	slices.Sort(wantEvents)
+	if got := s.EventTypes(); !slices.Equal(got, wantEvents) {
+		t.Errorf("event schemas %v, want one per type %v", got, wantEvents)
+	}
+	if got := s.Commands(); !slices.Equal(got, wantCommands) {
+		t.Errorf("command schemas %v, want %v", got, wantCommands)
+	}
+	names, err := fs.Glob(schemas.FS(), "*/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(schemas.FS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Schema string `json:"$schema"`
+			ID     string `json:"$id"`
+			Title  string `json:"title"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if doc.Schema != "https://json-schema.org/draft/2020-12/schema" {
+			t.Errorf("%s: $schema %q, want draft 2020-12", name, doc.Schema)
+		}
+		if doc.ID != schemas.BaseURL+"/"+name {
+			t.Errorf("%s: $id %q, want %q", name, doc.ID, schemas.BaseURL+"/"+name)
+		}
+		if doc.Title == "" {
+			t.Errorf("%s: no title", name)
+		}
+	}
+	// The data schema URL the events carry is the schema's $id.
+	for _, typ := range events.AllTypes() {
+		if got, want := events.DataSchema(events.DefaultDataSchemaBase, typ), schemas.BaseURL+"/events/"+typ.Suffix()+".json"; got != want {
+			t.Errorf("dataschema of %s = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+// TestEventExamplesValidate checks what the bridge really puts on the wire:
+// the binary body and the structured data of every example event.
+func TestEventExamplesValidate(t *testing.T) {
+	s := compile(t)
+	for _, e := range events.Examples() {
+		bin, err := events.Encode(e, events.Binary, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ValidateEvent(string(e.Type), bin.Data); err != nil {
+			t.Errorf("%s binary body: %v\n%s", e.Type, err, bin.Data)
+		}
+		st, err := events.Encode(e, events.Structured, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(st.Data, &env); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ValidateEvent(e.Type.Suffix(), env.Data); err != nil {
+			t.Errorf("%s structured data: %v", e.Type, err)
+		}
+		// Every payload schema is closed: an unknown member is rejected.
+		var m map[string]any
+		if err := json.Unmarshal(bin.Data, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["unexpectedMember"] = 1
+		extra, _ := json.Marshal(m)
+		if err := s.ValidateEvent(string(e.Type), extra); !errors.Is(err, schemas.ErrInvalid) {
+			t.Errorf("%s with an unknown member: err = %v, want ErrInvalid", e.Type, err)
+		}
+	}
+}
+
+func TestMinimalEventsValidate(t *testing.T) {
+	s := compile(t)
+	good := map[events.Type]any{
+		events.AgentSession:   events.SessionData{State: events.SessionLost, AgentSessionID: ""},
+		events.AgentStatus:    events.StatusData{Status: "Away", Cause: events.StatusCauseService},
+		events.AgentRinging:   events.RingingData{},
+		events.ChatLine:       events.LineData{EventID: 0, TextType: "plain", By: "info", Source: "system"},
+		events.ChatInfo:       events.InfoData{},
+		events.ChatTyping:     events.TypingData{},
+		events.ChatTranscript: events.TranscriptData{ChatID: "c", EndedBy: events.EndedByUnknown},
+		events.CommandResult: events.CommandResultData{CommandID: "x", Command: "chat.close", OK: false,
+			Error: &events.CommandError{Code: "chat_not_found", Message: "no chat c"}},
+	}
+	for typ, d := range good {
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ValidateEvent(string(typ), b); err != nil {
+			t.Errorf("%s %s: %v", typ, b, err)
+		}
+	}
+}
+
+func TestBadEventsFail(t *testing.T) {
+	s := compile(t)
+	bad := []struct{ typ, data string }{
+		{"agent.session", `{"state":"sleeping","agentSessionId":"1"}`},
+		{"agent.session", `{"state":"started"}`},
+		{"agent.status", `{"status":"online","cause":"command"}`},
+		{"agent.status", `{"status":"Online","cause":"because"}`},
+		{"agent.ringing", `{"count":-1}`},
+		{"agent.ringing", `{"count":"1"}`},
+		{"chat.accepted", `{"chatId":"","acceptedBy":"auto"}`},
+		{"chat.accepted", `{"chatId":"c","acceptedBy":"magic"}`},
+		{"chat.line", `{"eventId":1,"text":"hi","textType":"markdown","by":"visitor","source":"visitor"}`},
+		{"chat.line", `{"eventId":1,"text":"hi","textType":"plain","by":"visitor","source":"bot"}`},
+		{"chat.line", `{"eventId":-1,"text":"hi","textType":"plain","by":"visitor","source":"visitor"}`},
+		{"chat.line", `{"eventId":1,"textType":"plain","by":"visitor","source":"visitor"}`},
+		{"chat.line", `{"eventId":1,"text":"hi","textType":"plain","by":"visitor","source":"visitor","time":"yesterday"}`},
+		{"chat.state", `{"eventId":1,"state":"closed"}`},
+		{"chat.typing", `{"typing":"yes"}`},
+		{"chat.info", `{"customVariables":{"a":1}}`},
+		{"chat.info", `{"preChatSurvey":[{"label":"x"}]}`},
+		{"chat.transferred", `{"skillId":"1"}`},
+		{"chat.ended", `{"endedBy":"bot","eventId":3}`},
+		{"chat.transcript", `{"chatId":"c","endedBy":"agent"}`},
+		{"chat.transcript", `{"chatId":"c","endedBy":"agent","lines":[{"eventId":1}]}`},
+		{"chat.transcript", `{"chatId":"c","endedBy":"nobody","lines":[]}`},
+		{"command.result", `{"commandId":"1","command":"chat.send","ok":false}`},
+		{"command.result", `{"commandId":"1","command":"chat.send","ok":true,"error":{"code":"timeout","message":"m"}}`},
+		{"command.result", `{"commandId":"1","command":"chat.send","ok":false,"error":{"code":"oops","message":"m"}}`},
+		{"command.result", `{"commandId":"","command":"chat.send","ok":true}`},
+		{"chat.line", `not json`},
+	}
+	for _, tt := range bad {
+		if err := s.ValidateEvent(tt.typ, []byte(tt.data)); !errors.Is(err, schemas.ErrInvalid) {
+			t.Errorf("%s %s: err = %v, want ErrInvalid", tt.typ, tt.data, err)
+		}
+	}
+	if err := s.ValidateEvent("lpbridge.chat.nope", []byte(`{}`)); !errors.Is(err, schemas.ErrUnknownSchema) {
+		t.Errorf("unknown type: err = %v, want ErrUnknownSchema", err)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	s := compile(t)
+	good := []struct{ cmd, body string }{
+		{"chat.accept", `{}`},
+		{"chat.accept", `{"id":"c-1"}`},
+		{"chat.send", `{"chatId":"c","text":"hi"}`},
+		{"chat.send", `{"id":"x","chatId":"c","text":"<b>hi</b>","textType":"html","subType":"ONLY_TO_REP"}`},
+		{"chat.send", `{"chatId":"c","textType":"rich-content","json":{"type":"vertical","elements":[]}}`},
+		{"chat.typing", `{"chatId":"c","typing":false}`},
+		{"chat.close", `{"chatId":"c"}`},
+		{"chat.transfer", `{"chatId":"c","skillId":"31100811"}`},
+		{"chat.transfer", `{"chatId":"c","agentId":7,"text":"please take over"}`},
+		{"agent.status", `{"status":"Occupied"}`},
+		{"agent.info", `{}`},
+		{"agent.available-agents", `{"skill":"Support","chatState":"Online"}`},
+		{"agent.available-slots", `{"skill":"Support","maxWaitTime":30}`},
+		{"agent.available-slots", `{"agent":"ann"}`},
+		{"chat.transfer-skills", `{"chatId":"c"}`},
+		{"chat.info", `{"chatId":"c"}`},
+	}
+	for _, tt := range good {
+		if err := s.ValidateCommand(tt.cmd, []byte(tt.body)); err != nil {
+			t.Errorf("%s %s: %v", tt.cmd, tt.body, err)
+		}
+	}
+	bad := []struct{ cmd, body string }{
+		{"chat.accept", `{"chatId":"c"}`},
+		{"chat.accept", `{"id":""}`},
+		{"chat.send", `{"text":"hi"}`},
+		{"chat.send", `{"chatId":"c"}`},
+		{"chat.send", `{"chatId":"c","text":""}`},
+		{"chat.send", `{"chatId":"c","text":"hi","textType":"markdown"}`},
+		{"chat.send", `{"chatId":"c","textType":"rich-content","text":"no json"}`},
+		{"chat.send", `{"chatId":"c","text":"hi","json":{}}`},
+		{"chat.send", `{"chatId":"c","text":"hi","subType":"SECRET"}`},
+		{"chat.typing", `{"chatId":"c"}`},
+		{"chat.close", `{}`},
+		{"chat.close", `{"chatId":"c","reason":"x"}`},
+		{"chat.transfer", `{"chatId":"c"}`},
+		{"chat.transfer", `{"chatId":"c","skillId":"support"}`},
+		{"agent.status", `{"status":"Offline"}`},
+		{"agent.status", `{}`},
+		{"agent.available-agents", `{"chatState":"Busy"}`},
+		{"agent.available-slots", `{"agent":"ann","skill":"Support"}`},
+		{"agent.available-slots", `{"maxWaitTime":10}`},
+		{"agent.available-slots", `{"skill":"S","maxWaitTime":90000}`},
+		{"chat.info", `[]`},
+	}
+	for _, tt := range bad {
+		if err := s.ValidateCommand(tt.cmd, []byte(tt.body)); !errors.Is(err, schemas.ErrInvalid) {
+			t.Errorf("%s %s: err = %v, want ErrInvalid", tt.cmd, tt.body, err)
+		}
+	}
+	if err := s.ValidateCommand("chat.dance", []byte(`{}`)); !errors.Is(err, schemas.ErrUnknownSchema) {
+		t.Errorf("unknown command: err = %v, want ErrUnknownSchema", err)
+	}
+}
+
+func TestReply(t *testing.T) {
+	s := compile(t)
+	codes := []string{"bad_request", "unknown_command", "unknown_agent", "chat_not_found", "not_ringing",
+		"session_lost", "rate_limited", "upstream_error", "timeout", "internal"}
+	good := []string{`{"ok":true,"result":{}}`, `{"ok":true,"result":{"chatId":"c"}}`}
+	for _, code := range codes {
+		good = append(good, `{"ok":false,"error":{"code":"`+code+`","message":"m"}}`)
+	}
+	for _, body := range good {
+		if err := s.ValidateReply([]byte(body)); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	bad := []string{
+		`{"ok":true}`,
+		`{"ok":true,"result":[]}`,
+		`{"ok":false}`,
+		`{"ok":false,"error":{"code":"teapot","message":"m"}}`,
+		`{"ok":false,"error":{"code":"timeout"}}`,
+		`{"ok":true,"result":{},"error":{"code":"timeout","message":"m"}}`,
+		`{"ok":"yes","result":{}}`,
+		`{"ok":true,"result":{},"extra":1}`,
+	}
+	for _, body := range bad {
+		if err := s.ValidateReply([]byte(body)); !errors.Is(err, schemas.ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", body, err)
+		}
+	}
+	if !strings.Contains(string(mustRead(t, "commands/reply.json")), `"internal"`) {
+		t.Error("reply.json does not list the code enum")
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := fs.ReadFile(schemas.FS(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
