@@ -56,12 +56,24 @@ func TestConfigFieldsAreDocumented(t *testing.T) {
 	}
 }
 
-func TestDefaultConfigIsValid(t *testing.T) {
+// clearBridgeEnv unsets every BRIDGE_* variable for the test and restores
+// them after. Setting one to "" is not the same: envconfig then reads "" and
+// skips the default.
+func clearBridgeEnv(t *testing.T) {
+	t.Helper()
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, envPrefix+"_") {
-			t.Setenv(strings.SplitN(kv, "=", 2)[0], "")
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, envPrefix+"_") {
+			t.Setenv(k, v) // registers the restore and forbids t.Parallel
+			if err := os.Unsetenv(k); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+}
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	clearBridgeEnv(t)
 	cfg, err := loadConfig()
 	if err != nil {
 		t.Fatalf("the zero configuration must be valid: %v", err)

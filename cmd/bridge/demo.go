@@ -14,50 +14,32 @@ import (
 	"github.com/lpbridge/lpbridge/internal/poller"
 )
 
-// The embedded demo: one account, two skills, two bots that go Online and
-// accept on their own, and scripted visitors. The passwords are fixed demo
-// values of the in-process simulator, not secrets.
-const (
-	demoAccount  = "55500011"
-	demoPassword = "demo-password"
-)
+// demoMaxChats keeps each demo bot busy but not flooded.
+const demoMaxChats = 4
 
-func demoAgents() []lpsim.AgentSpec {
-	return []lpsim.AgentSpec{
-		{LoginName: "bot.one", Password: demoPassword, Nickname: "Bot One", MaxChats: 4, SkillIDs: []string{"31100810"}},
-		{LoginName: "bot.two", Password: demoPassword, Nickname: "Bot Two", MaxChats: 4, SkillIDs: []string{"31100810", "31100811"}},
-	}
-}
-
-func demoSkills() []lpsim.SkillSpec {
-	return []lpsim.SkillSpec{{ID: "31100810", Name: "Support"}, {ID: "31100811", Name: "Billing"}}
-}
-
-// startEmbeddedSim serves a simulator on loopback with the demo account, and
-// returns its base URL and the agents the bridge runs against it.
+// startEmbeddedSim serves the simulator's demo account (two bots, two
+// skills) on loopback with scripted visitors, and returns its base URL and
+// the agents the bridge runs against it: they go Online and accept on their
+// own. The demo password is a fixed value of the in-process simulator, not a
+// secret.
 func startEmbeddedSim(ctx context.Context, cfg Config, logger *slog.Logger) (string, []poller.AgentConfig, func(), error) {
 	sim, err := lpsim.New(lpsim.Config{Seed: time.Now().UnixNano(), Logger: logger.With("component", "lpsim")})
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("embedded simulator: %w", err)
 	}
-	var errs []error
-	errs = append(errs, sim.AddAccount(demoAccount))
-	for _, sk := range demoSkills() {
-		errs = append(errs, sim.AddSkill(demoAccount, sk))
+	spec := lpsim.DemoSpec{AccountID: lpsim.DemoAccountID, Agents: []string{"bot.one", "bot.two"}, MaxChats: demoMaxChats}
+	if _, err := sim.AddDemo(spec); err != nil {
+		sim.Close()
+		return "", nil, nil, fmt.Errorf("embedded simulator: %w", err)
 	}
 	var agents []poller.AgentConfig
-	for _, a := range demoAgents() {
-		errs = append(errs, sim.AddAgent(demoAccount, a))
+	for _, login := range spec.Agents {
 		agents = append(agents, poller.AgentConfig{
-			LoginName:   a.LoginName,
-			Credentials: lpchat.Credentials{Username: a.LoginName, Password: a.Password},
+			LoginName:   login,
+			Credentials: lpchat.Credentials{Username: login, Password: lpsim.DemoPassword},
 			GoOnline:    true,
 			AutoAccept:  true,
 		})
-	}
-	if err := errors.Join(errs...); err != nil {
-		sim.Close()
-		return "", nil, nil, fmt.Errorf("embedded simulator: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,10 +53,10 @@ func startEmbeddedSim(ctx context.Context, cfg Config, logger *slog.Logger) (str
 		}
 	}()
 	if cfg.SimVisitorsPerMinute > 0 {
-		sim.StartScriptedVisitors(ctx, demoAccount, lpsim.ScriptConfig{ChatsPerMinute: cfg.SimVisitorsPerMinute})
+		sim.StartScriptedVisitors(ctx, lpsim.DemoAccountID, lpsim.ScriptConfig{ChatsPerMinute: cfg.SimVisitorsPerMinute})
 	}
 	url := "http://" + ln.Addr().String()
-	logger.Info("embedded LivePerson simulator started", "url", url, "account", demoAccount)
+	logger.Info("embedded LivePerson simulator started", "url", url, "account", lpsim.DemoAccountID)
 	stop := func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

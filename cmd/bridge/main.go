@@ -21,6 +21,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/poller"
 	"github.com/lpbridge/lpbridge/internal/state"
 )
@@ -122,7 +123,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 			return err
 		}
 		stopAll = append(stopAll, stopSim)
-		account, domainURL, insecure, agents = demoAccount, simURL, true, demo
+		account, domainURL, insecure, agents = lpsim.DemoAccountID, simURL, true, demo
 	} else if agents, err = loadAgents(cfg); err != nil {
 		return fmt.Errorf("invalid config: %w", err)
 	}
