@@ -35,7 +35,7 @@ type LoginSession struct {
 	TTL        time.Duration // sessionTTl; zero when the service sent none
 	UserID     string
 	LoginName  string
-	ServerTime time.Time     // config.serverCurrentTime
+	ServerTime time.Time         // config.serverCurrentTime
 	BaseURIs   map[string]string // service name → host, from csdsCollectionResponse
 }
 

@@ -1,0 +1,139 @@
+package lpchat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// Client talks to the Domain, Login and Chat Agent APIs as one agent. It
+// owns the agent's cookie jar (chat-agent-api.md §10), bearer and csrf.
+// A Client is safe for concurrent use.
+type Client struct {
+	cfg        Config
+	log        *slog.Logger
+	hc         *http.Client
+	domainRoot string // DomainURL without a trailing slash
+
+	mu     sync.RWMutex
+	host   string // agentVep host from the domain lookup
+	base   string // {base} = scheme://host/api/account/{account}
+	bearer string
+	csrf   string
+}
+
+// New returns a Client for cfg. An invalid cfg yields an error wrapping
+// ErrInvalidConfig that names every problem ("invalid config: ...").
+func New(cfg Config) (*Client, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("lpchat: %w: %w", ErrInvalidConfig, err)
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, fmt.Errorf("lpchat: cookie jar: %w", err)
+	}
+	return &Client{
+		cfg: cfg,
+		log: cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
+		hc: &http.Client{
+			Transport: cfg.Transport,
+			Jar:       jar,
+			// Redirects are not part of the API; following one could replay
+			// a POST as a GET or carry the bearer elsewhere.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		domainRoot: strings.TrimRight(cfg.DomainURL, "/"),
+	}, nil
+}
+
+// Account returns the LivePerson account id the client works for.
+func (c *Client) Account() string { return c.cfg.Account }
+
+// CookieNames returns the names of the cookies the client's jar sends to
+// the agentVep host (for diagnostics; the values are credentials and are not
+// exposed). Nil before the domain lookup.
+func (c *Client) CookieNames() []string {
+	c.mu.RLock()
+	base := c.base
+	c.mu.RUnlock()
+	if base == "" {
+		return nil
+	}
+	u, err := url.Parse(base + "/")
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		names = append(names, ck.Name)
+	}
+	return names
+}
+
+// baseURL returns {base}, doing the domain lookup first if needed.
+func (c *Client) baseURL(ctx context.Context) (string, error) {
+	c.mu.RLock()
+	base := c.base
+	c.mu.RUnlock()
+	if base != "" {
+		return base, nil
+	}
+	if _, err := c.LookupDomain(ctx); err != nil {
+		return "", err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.base, nil
+}
+
+// tokens returns the bearer and csrf of the current login.
+func (c *Client) tokens() (bearer, csrf string) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.bearer, c.csrf
+}
+
+// errNotLoggedIn is returned by calls that need a login before one happened.
+var errNotLoggedIn = errors.New("not logged in")
+
+// queryParam is one query parameter, kept in order.
+type queryParam struct{ key, value string }
+
+// apiURL appends the Chat Agent API's v=1&NC=true (§2.1) after params.
+func apiURL(resource string, params ...queryParam) string {
+	var b strings.Builder
+	b.Grow(len(resource) + 16 + 32*len(params))
+	b.WriteString(resource)
+	sep := byte('?')
+	if strings.IndexByte(resource, '?') >= 0 {
+		sep = '&'
+	}
+	for _, p := range params {
+		b.WriteByte(sep)
+		b.WriteString(url.QueryEscape(p.key))
+		b.WriteByte('=')
+		b.WriteString(p.value) // escaped by the caller: commas must stay literal
+		sep = '&'
+	}
+	b.WriteByte(sep)
+	b.WriteString("v=1&NC=true")
+	return b.String()
+}
+
+// redact replaces every known secret in s with "[REDACTED]".
+func (c *Client) redact(s string, extra ...string) string {
+	bearer, csrf := c.tokens()
+	for _, secret := range append([]string{bearer, csrf}, extra...) {
+		if len(secret) >= 4 { // shorter values would mangle ordinary text
+			s = strings.ReplaceAll(s, secret, "[REDACTED]")
+		}
+	}
+	return s
+}
