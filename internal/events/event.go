@@ -93,10 +93,10 @@ func dataMatches(t Type, d any) bool {
 
 func is[T any](d any) bool {
 	switch v := d.(type) {
-	case T:
-		return true
 	case *T:
 		return v != nil
+	case T:
+		return true
 	}
 	return false
 }

@@ -16,7 +16,7 @@ func Examples() []Event {
 		chat    = "H5550001112223334445-0f1e2d3c4b5a69788796a5b4c3d2e1f0K8400001"
 	)
 	start := time.Date(2024, 3, 4, 10, 0, 0, 110_000_000, time.UTC)
-	at := func(d time.Duration) time.Time { return start.Add(d) }
+	at := start.Add
 	info := InfoData{
 		VisitorName: "Ada", VisitorID: "1215000000000001", Device: "DESKTOP", OS: "LINUX",
 		Browser: "FIREFOX", IP: "192.0.2.10", Language: "en-US", SkillID: "31100810", SkillName: "Support",

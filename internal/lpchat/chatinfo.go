@@ -262,7 +262,8 @@ func surveyBody(answers []SurveyAnswer) (any, error) {
 		case string:
 			qs[i].Answer = []string{v, a.Value}
 		case []string:
-			qs[i].Answer = append(v, a.Value)
+			v = append(v, a.Value)
+			qs[i].Answer = v
 		}
 	}
 	if len(qs) == 0 {

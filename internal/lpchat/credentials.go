@@ -19,14 +19,14 @@ func (cr Credentials) IsAppLogin() bool { return cr.Password == "" }
 func (cr Credentials) validate() error {
 	var errs []error
 	if cr.Username == "" {
-		errs = append(errs, errors.New("Username is required"))
+		errs = append(errs, errors.New("username is required"))
 	}
 	app := cr.AppKey != "" || cr.Secret != "" || cr.AccessToken != "" || cr.AccessTokenSecret != ""
 	switch {
 	case cr.Password != "" && app:
 		errs = append(errs, errors.New("give either Password or the API key values, not both"))
 	case cr.Password == "" && !app:
-		errs = append(errs, errors.New("Password or the API key values (AppKey, Secret, AccessToken, AccessTokenSecret) are required"))
+		errs = append(errs, errors.New("a password or the API key values (AppKey, Secret, AccessToken, AccessTokenSecret) are required"))
 	case app && (cr.AppKey == "" || cr.Secret == "" || cr.AccessToken == "" || cr.AccessTokenSecret == ""):
 		errs = append(errs, errors.New("an application login needs all of AppKey, Secret, AccessToken, AccessTokenSecret"))
 	}

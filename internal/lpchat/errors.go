@@ -103,7 +103,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	for _, s := range e.sentinels {
-		if s == ErrAmbiguous {
+		if errors.Is(s, ErrAmbiguous) {
 			b.WriteString(" (outcome unknown: the request may have been carried out)")
 		}
 	}

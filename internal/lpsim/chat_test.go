@@ -251,7 +251,8 @@ func TestVisitAndParticipantInfo(t *testing.T) {
 	doc := c.get(chatURL).expect(t, 200).doc
 	visitURL := rels(t, doc, "chat.link")["visit-id"]
 	visitID := visitURL[strings.LastIndex(visitURL, "/")+1:]
-	if h, k := chatID[:strings.Index(chatID, "-")], chatID[strings.LastIndex(chatID, "K"):]; visitID != h+k {
+	h, _, _ := strings.Cut(chatID, "-")
+	if k := chatID[strings.LastIndex(chatID, "K"):]; visitID != h+k {
 		t.Fatalf("visit id %q from chat %q", visitID, chatID)
 	}
 	visit := c.get(visitURL).expect(t, 200).doc

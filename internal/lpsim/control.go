@@ -50,13 +50,13 @@ func controlError(w http.ResponseWriter, err error) {
 func readJSON(r *http.Request, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
-		return fmt.Errorf("%w: %v", errBadControlBody, err)
+		return fmt.Errorf("%w: %w", errBadControlBody, err)
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%w: %v", errBadControlBody, err)
+		return fmt.Errorf("%w: %w", errBadControlBody, err)
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func parseDuration(v string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errBadControlBody, err)
+		return 0, fmt.Errorf("%w: %w", errBadControlBody, err)
 	}
 	return d, nil
 }

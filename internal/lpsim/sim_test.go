@@ -132,10 +132,10 @@ func acceptAndTalk(c *agentClient) error {
 		return fmt.Errorf("accept: %d %s", r.status, r.raw)
 	}
 	if r, err = c.send(http.MethodPost, v(chatURL+"/events"), line("hello")); err != nil || r.status != http.StatusCreated {
-		return fmt.Errorf("send: %v %d %s", err, r.status, r.raw)
+		return fmt.Errorf("send: %w %d %s", err, r.status, r.raw)
 	}
 	if r, err = c.send(http.MethodGet, v(chatURL), nil); err != nil || r.status != http.StatusOK {
-		return fmt.Errorf("read: %v %d %s", err, r.status, r.raw)
+		return fmt.Errorf("read: %w %d %s", err, r.status, r.raw)
 	}
 	return nil
 }
