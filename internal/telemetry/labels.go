@@ -1,0 +1,130 @@
+package telemetry
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// other is the label value of anything outside a known set: it keeps every
+// label bounded whatever a caller (or a publisher on a command subject)
+// passes in.
+const other = "other"
+
+// RetryReason says why a LivePerson request was retried (label "reason").
+type RetryReason string
+
+// Retry reasons, after chat-agent-api.md §9.
+const (
+	RetryRateLimited RetryReason = "rate_limited" // 429
+	RetryServerError RetryReason = "server_error" // 5xx
+	RetryNetwork     RetryReason = "network"      // no response: connection failure or timeout
+)
+
+// RetryReasonFor classifies the failed attempt a retry follows: status 0
+// means no response arrived.
+func RetryReasonFor(status int) RetryReason {
+	switch {
+	case status == 0:
+		return RetryNetwork
+	case status == http.StatusTooManyRequests:
+		return RetryRateLimited
+	case status >= 500 && status <= 599:
+		return RetryServerError
+	}
+	return other
+}
+
+// LoginResult is the outcome of one login (label "result").
+type LoginResult string
+
+// Login results, after the status codes of chat-agent-api.md §4.3.
+const (
+	LoginOK           LoginResult = "ok"
+	LoginUnauthorized LoginResult = "unauthorized" // 401: bad credentials
+	LoginRateLimited  LoginResult = "rate_limited" // 429
+	LoginBlocked      LoginResult = "blocked"      // 451: blocked by LivePerson support
+	LoginError        LoginResult = "error"        // 5xx, network, anything else
+)
+
+// RestartReason says why an agent session was started again (label "reason").
+type RestartReason string
+
+// Agent session restart reasons.
+const (
+	// RestartAuthLost: the bearer was refused (401); the agent logged in again.
+	RestartAuthLost RestartReason = "auth_lost"
+	// RestartSessionLost: the agent session was gone (404, reaped after 400 s).
+	RestartSessionLost RestartReason = "session_lost"
+	// RestartError: any other failure that made the worker start over.
+	RestartError RestartReason = "error"
+)
+
+// CommandOutcome is how a command ended (label "outcome").
+type CommandOutcome string
+
+// Command outcomes.
+const (
+	CommandOK        CommandOutcome = "ok"        // ran, replied ok
+	CommandInvalid   CommandOutcome = "invalid"   // rejected: bad body, unknown command or chat
+	CommandDuplicate CommandOutcome = "duplicate" // id seen before: stored result replayed, not run
+	CommandError     CommandOutcome = "error"     // ran, LivePerson or the bridge failed
+)
+
+// DefaultCommands are the commands of DESIGN.md §2; WithCommands adds the
+// read-only queries.
+func DefaultCommands() []string {
+	return []string{"chat.accept", "chat.send", "chat.typing", "chat.close", "chat.transfer", "agent.status"}
+}
+
+// DefaultEventTypes are the CloudEvent types of DESIGN.md §2 (the same list
+// as events.AllTypes); WithEventTypes adds more.
+func DefaultEventTypes() []string {
+	return []string{
+		"lpbridge.agent.session", "lpbridge.agent.status", "lpbridge.agent.ringing",
+		"lpbridge.chat.accepted", "lpbridge.chat.line", "lpbridge.chat.state",
+		"lpbridge.chat.typing", "lpbridge.chat.info", "lpbridge.chat.transferred",
+		"lpbridge.chat.ended", "lpbridge.chat.transcript", "lpbridge.command.result",
+	}
+}
+
+// labelSet is a bounded set of label values.
+type labelSet map[string]struct{}
+
+func newLabelSet(groups ...[]string) labelSet {
+	s := labelSet{other: {}}
+	for _, g := range groups {
+		for _, v := range g {
+			s[v] = struct{}{}
+		}
+	}
+	return s
+}
+
+// norm returns v when it is in the set, "other" otherwise.
+func (s labelSet) norm(v string) string {
+	if _, ok := s[v]; ok {
+		return v
+	}
+	return other
+}
+
+// values lists the set (for pre-creating series).
+func (s labelSet) values() []string {
+	out := make([]string, 0, len(s))
+	for v := range s {
+		out = append(out, v)
+	}
+	return out
+}
+
+// statusClass turns an HTTP status into the "code" label: "2xx" ... "5xx",
+// "error" when no response arrived (status 0), "other" for nonsense.
+func statusClass(status int) string {
+	switch {
+	case status == 0:
+		return "error"
+	case status >= 100 && status <= 599:
+		return strconv.Itoa(status/100) + "xx"
+	}
+	return other
+}

@@ -1,0 +1,35 @@
+package telemetry
+
+// Option extends the known label values of NewMetrics. Values outside the
+// known sets are counted as "other", so a label can never grow without bound.
+type Option func(*metricsOptions)
+
+type metricsOptions struct {
+	operations []string
+	eventTypes []string
+	commands   []string
+	noRuntime  bool
+}
+
+// WithOperations adds operation names beyond the Op* constants, for an
+// InstrumentTransport given its own opFromRequest.
+func WithOperations(names ...string) Option {
+	return func(o *metricsOptions) { o.operations = append(o.operations, names...) }
+}
+
+// WithEventTypes adds event types beyond DefaultEventTypes.
+func WithEventTypes(types ...string) Option {
+	return func(o *metricsOptions) { o.eventTypes = append(o.eventTypes, types...) }
+}
+
+// WithCommands adds command names beyond DefaultCommands (the read-only
+// queries, for instance).
+func WithCommands(names ...string) Option {
+	return func(o *metricsOptions) { o.commands = append(o.commands, names...) }
+}
+
+// WithoutRuntimeMetrics leaves the Go runtime and process collectors off the
+// registry (benchmarks, tests that count series).
+func WithoutRuntimeMetrics() Option {
+	return func(o *metricsOptions) { o.noRuntime = true }
+}
