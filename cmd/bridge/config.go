@@ -72,6 +72,9 @@ type Config struct {
 	// DataSchemaBase prefixes each event's dataschema.
 	DataSchemaBase string `envconfig:"DATA_SCHEMA_BASE" default:"https://github.com/lpbridge/lpbridge/blob/main/schemas" desc:"base URL of the dataschema attribute"`
 
+	// HTTPAddr serves /metrics, /livez and /readyz; empty disables it.
+	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the HTTP server for /metrics, /livez, /readyz (:8080 in Kubernetes); empty disables it"`
+
 	// LogFormat is text or json.
 	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"log format: text or json"`
 	// LogLevel is debug, info, warn or error.

@@ -6,16 +6,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
@@ -24,6 +29,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/poller"
 	"github.com/lpbridge/lpbridge/internal/state"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // envPrefix is the prefix of every environment variable the bridge reads.
@@ -137,13 +143,30 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		stopAll = append(stopAll, func() { _ = sub.Unsubscribe() })
 	}
 
+	metrics := telemetry.NewMetrics()
+	health := &telemetry.Health{}
+	health.Register("nats", func(context.Context) error {
+		if st := nc.Status(); st != nats.CONNECTED {
+			return fmt.Errorf("nats connection %s", st)
+		}
+		return nil
+	})
+	if cfg.HTTPAddr != "" {
+		stopHTTP, err := serveHTTP(cfg.HTTPAddr, metrics, health, logger)
+		if err != nil {
+			return err
+		}
+		stopAll = append(stopAll, stopHTTP)
+	}
+
 	// One budget per account: all its agents share LivePerson's patience.
 	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
 	var wg sync.WaitGroup
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
-			Logger: logger.With("agent", a.LoginName),
+			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, nil),
+			Logger:    logger.With("agent", a.LoginName),
 		})
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
@@ -155,6 +178,15 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
 		}
+		// A worker that has not polled for ten intervals (at least a minute)
+		// is stalled: the pod is not ready, but not restarted for it.
+		stallAfter := max(time.Minute, 10*cfg.PollInterval)
+		health.Register("poll."+a.LoginName, func(context.Context) error {
+			if !w.Healthy(stallAfter) {
+				return fmt.Errorf("no successful poll for %s", stallAfter)
+			}
+			return nil
+		})
 		wg.Go(func() {
 			if err := w.Run(ctx); err != nil {
 				logger.Error("poller stopped", "agent", a.LoginName, "err", err)
@@ -175,4 +207,25 @@ func agentNames(agents []poller.AgentConfig) string {
 		names[i] = a.LoginName
 	}
 	return strings.Join(names, ",")
+}
+
+// serveHTTP serves /metrics, /livez and /readyz on addr. It listens before
+// returning so a bad or busy address fails the start, not later.
+func serveHTTP(addr string, m *telemetry.Metrics, h *telemetry.Health, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("BRIDGE_HTTP_ADDR: %w", err)
+	}
+	srv := telemetry.NewServer(addr, m, h)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	logger.Info("serving /metrics, /livez, /readyz", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }

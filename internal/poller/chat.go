@@ -1,0 +1,286 @@
+package poller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/state"
+)
+
+// chat is one chat the worker polls. Only the Run goroutine touches it.
+// What must survive a restart (accepted, typing, info versions) is in the
+// cursor; the rest is a cache.
+type chat struct {
+	id         string
+	cur        state.Cursor // what has been published (and, unless unsaved, saved)
+	unsaved    bool         // cur is published but not yet in KV
+	acceptedBy string       // acceptedBy of the chat.accepted still to publish
+	reentry    bool         // taken again after it had left this agent
+	listed     bool         // seen in chatSessions (or resumed from KV)
+	retiring   bool         // ended or left: save the cursor, then drop it
+	visitID    string
+	info       *events.InfoData // last info published by this process
+}
+
+func newChat(id string, cur state.Cursor, found bool) *chat {
+	if !found {
+		cur = state.NewCursor()
+	}
+	return &chat{id: id, cur: cur}
+}
+
+// known reports whether the chat's first events (accepted, info) went out;
+// until then the chat is read whole.
+func (c *chat) known() bool { return c.cur.Accepted && c.cur.InfoVersion > 0 }
+
+// docKind says what a chat document holds.
+type docKind int
+
+const (
+	docNew   docKind = iota // only events after the cursor (multi-chat)
+	docFull                 // the whole chat (GET chat)
+	docFinal                // the whole chat, which chatSessions no longer lists
+)
+
+// processChat maps one chat document to events, publishes them in order and
+// only then saves the chat's cursor (DESIGN.md §4.1). On any error nothing
+// of the chat's state moves, so the next poll produces the same events with
+// the same ids.
+func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *chat, doc *lpchat.Chat, kind docKind) error {
+	if doc.Error != "" {
+		return fmt.Errorf("%w: chat %s: %s", errChatDocument, c.id, doc.Error)
+	}
+	n := *c
+	b := &batch{w: w, c: &n}
+	if doc.VisitID != "" {
+		n.visitID = doc.VisitID
+	}
+	info := doc.Info
+	if info == nil && n.cur.InfoVersion == 0 && kind != docFinal {
+		if err := w.allow(ctx); err != nil {
+			return err
+		}
+		ci, err := as.ChatInfo(ctx, c.id)
+		if err != nil {
+			return fmt.Errorf("poller: chat %s info: %w", c.id, err)
+		}
+		info = &ci
+	}
+
+	if !n.cur.Accepted || n.reentry {
+		by := n.acceptedBy
+		if by == "" {
+			by = acceptedByCommand
+		}
+		b.accepted(by, n.reentry)
+		n.cur.Accepted, n.acceptedBy, n.reentry = true, "", false
+	}
+	if info != nil && (n.cur.InfoVersion == 0 || infoHash(info) != n.cur.InfoHash) {
+		d, err := w.infoFor(ctx, as, &n, info)
+		if err != nil {
+			return err
+		}
+		b.info(d, infoHash(info))
+	}
+
+	// transfer is a transfer line no later "chatting" state undid (the chat
+	// left this agent); lastTransfer is the last transfer line at all.
+	var end, transfer, lastTransfer *lpchat.Event
+	fresh := newEvents(doc.Events, n.cur.LastEventID)
+	for i := range fresh {
+		ev := &fresh[i]
+		b.service(ev)
+		switch {
+		case ev.Type == eventTypeState && ev.State == chatStateEnded:
+			end = ev
+		case ev.Type == eventTypeState && ev.State == chatStateChatting:
+			transfer = nil // an earlier transfer brought the chat here
+		case isTransferLine(ev):
+			transfer, lastTransfer = ev, ev
+		}
+	}
+
+	switch {
+	case end != nil:
+		if err := w.finish(ctx, as, b, end, doc, kind, info); err != nil {
+			return err
+		}
+	case transfer != nil || kind == docFinal || (lastTransfer != nil && w.movedOn(info)):
+		b.transferred(lastTransfer)
+		n.retiring = true
+	case info != nil && (info.VisitorTyping == typingOn) != n.cur.Typing:
+		b.typing(info.VisitorTyping == typingOn)
+	}
+
+	if len(b.evs) == 0 && !n.unsaved && !n.retiring {
+		*c = n // only caches moved
+		return nil
+	}
+	if len(b.evs) > 0 {
+		if err := w.pub.Publish(ctx, b.evs...); err != nil {
+			return fmt.Errorf("poller: publish events of chat %s: %w", c.id, err)
+		}
+		n.unsaved = true
+	}
+	*c = n
+	return w.saveChat(ctx, c)
+}
+
+// finish completes a chat whose "ended" state arrived: it takes the whole
+// chat (also events the service wrote after the state, like system line #5),
+// then adds chat.ended and the chat.transcript once, and marks the cursor
+// Done so the chat is polled no more.
+func (w *Worker) finish(ctx context.Context, as *lpchat.AgentSession, b *batch, end *lpchat.Event, doc *lpchat.Chat, kind docKind, info *lpchat.ChatInfo) error {
+	all := doc.Events
+	if kind == docNew {
+		if err := w.allow(ctx); err != nil {
+			return err
+		}
+		full, err := as.Chat(ctx, b.c.id)
+		switch {
+		case errors.Is(err, lpchat.ErrNotFound):
+			// Gone with its history: the transcript can only hold what
+			// this poll brought.
+			w.log.Warn("ended chat no longer readable; its transcript lacks earlier lines", "chatId", b.c.id)
+		case err != nil:
+			return fmt.Errorf("poller: read ended chat %s: %w", b.c.id, err)
+		default:
+			all = full.Events
+			if full.Info != nil {
+				info = full.Info
+			}
+		}
+	}
+	all = newEvents(all, -1)
+	for _, ev := range newEvents(all, b.c.cur.LastEventID) {
+		b.service(&ev)
+	}
+	d := b.c.info
+	if d == nil && info != nil {
+		var err error
+		if d, err = w.buildInfo(ctx, as, b.c, info); err != nil {
+			return err
+		}
+	}
+	b.ended(end, all, d)
+	b.c.cur.Done = true
+	b.c.retiring = true
+	return nil
+}
+
+// movedOn reports whether the chat's info names another agent than this one.
+func (w *Worker) movedOn(info *lpchat.ChatInfo) bool {
+	return info != nil && w.ownID != "" && info.AgentID != "" && info.AgentID != w.ownID
+}
+
+// saveChat saves the chat's cursor; a retiring chat is then dropped.
+func (w *Worker) saveChat(ctx context.Context, c *chat) error {
+	if c.unsaved {
+		if err := w.store.SaveCursor(ctx, w.cfg.Account, w.cfg.Agent.Token, c.id, c.cur); err != nil {
+			return fmt.Errorf("poller: save cursor of chat %s: %w", c.id, err)
+		}
+		c.unsaved = false
+	}
+	if c.retiring {
+		delete(w.chats, c.id)
+		w.ignored[c.id] = true
+		w.setChats()
+	}
+	return nil
+}
+
+// infoFor is the chat.info payload for info: the visit's details come from
+// the cache when this process already read them, else from the service.
+func (w *Worker) infoFor(ctx context.Context, as *lpchat.AgentSession, c *chat, info *lpchat.ChatInfo) (*events.InfoData, error) {
+	if c.info == nil {
+		return w.buildInfo(ctx, as, c, info)
+	}
+	d := *c.info
+	fromChatInfo(&d, info)
+	return &d, nil
+}
+
+// fromChatInfo copies what the chat's own info says into d.
+func fromChatInfo(d *events.InfoData, info *lpchat.ChatInfo) {
+	if info == nil {
+		return
+	}
+	d.VisitorName = info.VisitorName
+	d.VisitorID = info.VisitorID
+	d.Language = info.Language
+	d.SkillID = info.SkillID
+	d.SkillName = info.SkillName
+	d.StartTime = info.StartTime
+}
+
+// infoHash digests the parts of the chat info that chat.info reports and
+// that may change during a chat (the visitor may give a name, the chat may
+// move to another skill); a new digest means a new chat.info.
+func infoHash(info *lpchat.ChatInfo) string {
+	h := sha256.New()
+	for _, s := range []string{info.VisitorName, info.VisitorID, info.Language, info.SkillID, info.SkillName} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// buildInfo assembles chat.info: the chat's info plus, where the service has
+// them, the visit's device, OS, browser, IP, pre-chat survey and custom
+// variables. The visit resources are undocumented (§5.22), so their absence
+// (404, 400, an odd document) only leaves those fields empty.
+func (w *Worker) buildInfo(ctx context.Context, as *lpchat.AgentSession, c *chat, info *lpchat.ChatInfo) (*events.InfoData, error) {
+	d := &events.InfoData{}
+	fromChatInfo(d, info)
+	visitID := c.visitID
+	if visitID == "" {
+		visitID = visitIDOf(c.id)
+	}
+	if visitID == "" {
+		return d, nil
+	}
+	if err := w.allow(ctx); err != nil {
+		return nil, err
+	}
+	v, err := as.Visit(ctx, visitID)
+	switch {
+	case err == nil:
+		d.Device, d.OS, d.Browser, d.IP = v.Device, v.OS, v.Browser, v.IP
+		for _, a := range v.PreChatSurvey {
+			d.PreChatSurvey = append(d.PreChatSurvey, events.SurveyAnswer{QuestionID: a.QuestionID, Label: a.Label, Value: a.Value})
+		}
+	case optionalResource(err):
+		w.log.Debug("visit not readable", "chatId", c.id, "err", err)
+	default:
+		return nil, fmt.Errorf("poller: chat %s visit: %w", c.id, err)
+	}
+	if err := w.allow(ctx); err != nil {
+		return nil, err
+	}
+	vars, err := as.CustomVariables(ctx, visitID)
+	switch {
+	case err == nil:
+		for _, v := range vars {
+			if d.CustomVariables == nil {
+				d.CustomVariables = make(map[string]string, len(vars))
+			}
+			d.CustomVariables[v.Name] = v.Value
+		}
+	case optionalResource(err):
+		w.log.Debug("custom variables not readable", "chatId", c.id, "err", err)
+	default:
+		return nil, fmt.Errorf("poller: chat %s custom variables: %w", c.id, err)
+	}
+	return d, nil
+}
+
+// optionalResource reports errors that mean "this undocumented resource is
+// not there" rather than "try again".
+func optionalResource(err error) bool {
+	return errors.Is(err, lpchat.ErrNotFound) || errors.Is(err, lpchat.ErrBadRequest) || errors.Is(err, lpchat.ErrProtocol)
+}

@@ -1,0 +1,147 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+// Defaults of Config; chat-agent-api.md §8 and §9 give the reasons.
+const (
+	// DefaultPollInterval is the gap between poll ticks: the docs advise
+	// polling no faster than every 2 s (§5.8, §8).
+	DefaultPollInterval = 2 * time.Second
+	// DefaultJitter spreads the ticks of many workers so they do not burst.
+	DefaultJitter = 0.1
+	// DefaultRefreshEvery is the login keepalive period: the KeepAlive table
+	// says every 5 minutes (§8).
+	DefaultRefreshEvery = 5 * time.Minute
+	// DefaultSessionSyncEvery is how many ticks pass between reads of
+	// chatSessions and availability: both change rarely and chatSessions
+	// should not be polled faster than every 2 s (§5.10).
+	DefaultSessionSyncEvery = 5
+)
+
+// DefaultReloginBackoff is LivePerson's outer recovery loop (§9): wait 2, 4,
+// then 8 minutes (and 8 from then on) between failed re-logins.
+func DefaultReloginBackoff() []time.Duration {
+	return []time.Duration{2 * time.Minute, 4 * time.Minute, 8 * time.Minute}
+}
+
+// AgentConfig names the agent a Worker logs in as.
+type AgentConfig struct {
+	// LoginName is the agent's login name (required).
+	LoginName string
+	// Credentials log the agent in (password or API key; required).
+	// Username defaults to LoginName.
+	Credentials lpchat.Credentials
+	// Token is the subject-safe agent token [events.Token(LoginName)].
+	Token string
+	// GoOnline sets availability Online after the session starts [false].
+	GoOnline bool
+	// AutoAccept accepts ringing chats at once [false]: for bots that must
+	// not lose a chat to the 20 s accept window.
+	AutoAccept bool
+}
+
+// Config of a Worker; zero values get the defaults in brackets.
+type Config struct {
+	// Account is the LivePerson account id (required).
+	Account string
+	// Agent is the agent this worker runs (required).
+	Agent AgentConfig
+	// PollInterval is the gap between poll ticks [2s]; at least 2 s against
+	// the real service is polite, tests may use less.
+	PollInterval time.Duration
+	// Jitter is the fraction of PollInterval by which a tick may move
+	// either way [0.1]; below 1; negative means none.
+	Jitter float64
+	// RefreshEvery is the login refresh period [5m].
+	RefreshEvery time.Duration
+	// SessionSyncEvery is the number of ticks between reads of chatSessions
+	// and availability [5]; they are also read when a session starts.
+	SessionSyncEvery int
+	// ReloginBackoff are the waits of the outer recovery loop after a failed
+	// re-login [2m, 4m, 8m]; the last one repeats. Tests shrink them.
+	ReloginBackoff []time.Duration
+	// Budget is the account's shared request budget [nil = unlimited]; the
+	// worker waits on it before every request.
+	Budget *rate.Limiter
+	// LogoutOnStop logs out and publishes agent.session "ended" when Run's
+	// context ends [false]. Leave it off to let a restarted bridge resume
+	// the agent session and keep its chats.
+	LogoutOnStop bool
+}
+
+func (c *Config) setDefaults() {
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	switch {
+	case c.Jitter == 0:
+		c.Jitter = DefaultJitter
+	case c.Jitter < 0:
+		c.Jitter = 0
+	}
+	if c.RefreshEvery == 0 {
+		c.RefreshEvery = DefaultRefreshEvery
+	}
+	if c.SessionSyncEvery == 0 {
+		c.SessionSyncEvery = DefaultSessionSyncEvery
+	}
+	if len(c.ReloginBackoff) == 0 {
+		c.ReloginBackoff = DefaultReloginBackoff()
+	}
+	if c.Agent.Credentials.Username == "" {
+		c.Agent.Credentials.Username = c.Agent.LoginName
+	}
+	if c.Agent.Token == "" {
+		c.Agent.Token = events.Token(c.Agent.LoginName)
+	}
+}
+
+// Validate reports every problem of the config, joined. New fills the
+// defaults first; zero values are valid here too.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Account == "" {
+		errs = append(errs, errors.New("Account is required"))
+	}
+	if c.Agent.LoginName == "" {
+		errs = append(errs, errors.New("Agent.LoginName is required"))
+	}
+	if c.Agent.Token != "" && c.Agent.Token != events.Token(c.Agent.Token) {
+		errs = append(errs, fmt.Errorf("Agent.Token %q is not subject-safe", c.Agent.Token))
+	}
+	if c.PollInterval < 0 {
+		errs = append(errs, fmt.Errorf("PollInterval %v must be positive", c.PollInterval))
+	}
+	if c.Jitter >= 1 {
+		errs = append(errs, fmt.Errorf("Jitter %v must be below 1", c.Jitter))
+	}
+	if c.RefreshEvery < 0 {
+		errs = append(errs, fmt.Errorf("RefreshEvery %v must be positive", c.RefreshEvery))
+	}
+	if c.SessionSyncEvery < 0 {
+		errs = append(errs, fmt.Errorf("SessionSyncEvery %d must be positive", c.SessionSyncEvery))
+	}
+	for i, d := range c.ReloginBackoff {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("ReloginBackoff[%d] %v must be positive", i, d))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reloginWait is the wait before the n-th (0-based) retry of the outer loop.
+func (c *Config) reloginWait(n int) time.Duration {
+	if n >= len(c.ReloginBackoff) {
+		n = len(c.ReloginBackoff) - 1
+	}
+	return c.ReloginBackoff[n]
+}

@@ -1,0 +1,204 @@
+package poller
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+// Short names of the events package's payload values.
+const (
+	acceptedByAuto    = events.AcceptedByAuto
+	acceptedByCommand = events.AcceptedByCommand
+	endedByAgent      = events.EndedByAgent
+	endedByVisitor    = events.EndedByVisitor
+	endedByUnknown    = events.EndedByUnknown
+)
+
+// System message ids that matter here (chat-agent-api.md §6.4).
+const (
+	sysAgentEnded     = 5
+	sysDisconnected   = 6
+	sysTransferAgent  = 13
+	sysTransferSkill  = 15
+	eventTypeLine     = "line"
+	eventTypeState    = "state"
+	chatStateEnded    = "ended"
+	chatStateChatting = "chatting"
+	sourceSystem      = "system"
+	typingOn          = "typing"
+)
+
+// batch collects one chat's events of one poll, in the service's order,
+// with the deterministic ids of DESIGN.md §3. Every event of the chat gets
+// the next per-chat Seq (kept in the cursor), so seq only grows along a
+// chat; the service's own event id is in the data (eventId). A replay after
+// a crash recomputes the same Seq for the same events, from the same cursor.
+type batch struct {
+	w   *Worker
+	c   *chat // the chat's next state
+	evs []events.Event
+}
+
+// add appends an event with the chat's next Seq; a zero time means now.
+func (b *batch) add(t events.Type, id string, at time.Time, data any) {
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	b.c.cur.Seq++
+	b.evs = append(b.evs, events.Event{
+		ID:      id,
+		Type:    t,
+		Account: b.w.cfg.Account,
+		Agent:   b.w.cfg.Agent.Token,
+		ChatID:  b.c.id,
+		Seq:     b.c.cur.Seq,
+		Time:    at,
+		Data:    data,
+	})
+}
+
+// service adds a line or state event of the service and advances the
+// cursor past it. Other event types only advance the cursor.
+func (b *batch) service(ev *lpchat.Event) {
+	acct := b.w.cfg.Account
+	switch ev.Type {
+	case eventTypeLine:
+		b.add(events.ChatLine, events.IDForChatEvent(acct, b.c.id, ev.ID, events.ChatLine), ev.Time, lineData(ev))
+	case eventTypeState:
+		b.add(events.ChatState, events.IDForChatEvent(acct, b.c.id, ev.ID, events.ChatState), ev.Time,
+			events.StateData{EventID: ev.ID, State: ev.State})
+	default:
+		b.w.log.Debug("chat event of unknown type skipped", "chatId", b.c.id, "eventId", ev.ID, "type", ev.Type)
+	}
+	b.c.cur.LastEventID = ev.ID
+}
+
+// accepted adds chat.accepted: once per chat, or again when the chat came
+// back to this agent (reentry).
+func (b *batch) accepted(by string, reentry bool) {
+	id := events.IDForChat(b.w.cfg.Account, b.c.id, events.ChatAccepted)
+	if reentry {
+		// Taken again after it left this agent: a new fact, keyed by where
+		// the chat stood.
+		id = events.IDForChatEvent(b.w.cfg.Account, b.c.id, b.c.cur.LastEventID, events.ChatAccepted)
+	}
+	b.add(events.ChatAccepted, id, time.Time{}, events.AcceptedData{ChatID: b.c.id, AcceptedBy: by})
+}
+
+// info adds chat.info; its id counts the chat's info versions, kept in the
+// cursor with the digest of what was published.
+func (b *batch) info(d *events.InfoData, hash string) {
+	b.c.cur.InfoVersion++
+	b.c.cur.InfoHash = hash
+	id := events.IDForChatVersion(b.w.cfg.Account, b.c.id, events.ChatInfo, b.c.cur.InfoVersion)
+	b.add(events.ChatInfo, id, time.Time{}, d)
+	b.c.info = d
+}
+
+// typing adds chat.typing; its id counts the chat's typing versions.
+func (b *batch) typing(on bool) {
+	b.c.cur.TypingVersion++
+	b.c.cur.Typing = on
+	id := events.IDForChatVersion(b.w.cfg.Account, b.c.id, events.ChatTyping, b.c.cur.TypingVersion)
+	b.add(events.ChatTyping, id, time.Time{}, events.TypingData{Typing: on})
+}
+
+// transferred reports that the chat left this agent; line is the transfer
+// system line when there is one.
+func (b *batch) transferred(line *lpchat.Event) {
+	at, eventID, text := time.Time{}, b.c.cur.LastEventID, ""
+	if line != nil {
+		at, eventID, text = line.Time, line.ID, line.Text
+	}
+	id := events.IDForChatEvent(b.w.cfg.Account, b.c.id, eventID, events.ChatTransferred)
+	b.add(events.ChatTransferred, id, at, events.TransferredData{Text: text, EventID: eventID})
+}
+
+// ended adds chat.ended and chat.transcript; all is the whole chat.
+func (b *batch) ended(end *lpchat.Event, all []lpchat.Event, info *events.InfoData) {
+	acct := b.w.cfg.Account
+	by := endedBy(all, end.ID)
+	b.add(events.ChatEnded, events.IDForChatEvent(acct, b.c.id, end.ID, events.ChatEnded), end.Time,
+		events.EndedData{EndedBy: by, EventID: end.ID})
+	t := events.TranscriptData{ChatID: b.c.id, Info: info, EndTime: end.Time, EndedBy: by}
+	for i := range all {
+		if all[i].Type == eventTypeLine {
+			t.Lines = append(t.Lines, lineData(&all[i]))
+		}
+	}
+	if info != nil {
+		t.StartTime = info.StartTime
+	}
+	if t.StartTime.IsZero() && len(all) > 0 {
+		t.StartTime = all[0].Time
+	}
+	b.add(events.ChatTranscript, events.IDForChat(acct, b.c.id, events.ChatTranscript), end.Time, t)
+}
+
+func lineData(ev *lpchat.Event) events.LineData {
+	return events.LineData{
+		EventID:         ev.ID,
+		Text:            ev.Text,
+		TextType:        ev.TextType,
+		By:              ev.By,
+		Source:          ev.Source,
+		SubType:         ev.SubType,
+		SystemMessageID: ev.SystemMessageID,
+		JSON:            ev.JSON,
+		Time:            ev.Time,
+	}
+}
+
+// endedBy reads who ended a chat from the system line next to its "ended"
+// state: #5 agent, #6 visitor (disconnected); the service may write that
+// line just before or just after the state event.
+func endedBy(all []lpchat.Event, endedID int) string {
+	i := slices.IndexFunc(all, func(e lpchat.Event) bool { return e.ID == endedID })
+	if i < 0 {
+		return endedByUnknown
+	}
+	for _, j := range []int{i - 1, i + 1} {
+		if j < 0 || j >= len(all) || all[j].Type != eventTypeLine || all[j].Source != sourceSystem {
+			continue
+		}
+		switch all[j].SystemMessageID {
+		case sysAgentEnded:
+			return endedByAgent
+		case sysDisconnected:
+			return endedByVisitor
+		}
+	}
+	return endedByUnknown
+}
+
+func isTransferLine(ev *lpchat.Event) bool {
+	return ev.Type == eventTypeLine && ev.Source == sourceSystem &&
+		(ev.SystemMessageID == sysTransferAgent || ev.SystemMessageID == sysTransferSkill)
+}
+
+// newEvents returns the events after last, sorted by id.
+func newEvents(evs []lpchat.Event, last int) []lpchat.Event {
+	out := make([]lpchat.Event, 0, len(evs))
+	for _, e := range evs {
+		if e.ID > last {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b lpchat.Event) int { return a.ID - b.ID })
+	return slices.CompactFunc(out, func(a, b lpchat.Event) bool { return a.ID == b.ID })
+}
+
+// visitIDOf derives a chat's visit id, the H part plus the K part of the
+// chat id (chat-agent-api.md §2.4), for when no visit-id link was given.
+func visitIDOf(chatID string) string {
+	dash := strings.IndexByte(chatID, '-')
+	k := strings.LastIndexByte(chatID, 'K')
+	if dash <= 0 || k <= dash {
+		return ""
+	}
+	return chatID[:dash] + chatID[k:]
+}

@@ -1,0 +1,74 @@
+package poller
+
+import (
+	"testing"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+func TestEndedBy(t *testing.T) {
+	line := func(id, sys int) lpchat.Event {
+		return lpchat.Event{ID: id, Type: "line", Source: "system", SystemMessageID: sys}
+	}
+	ended := func(id int) lpchat.Event { return lpchat.Event{ID: id, Type: "state", State: "ended"} }
+	visitor := lpchat.Event{ID: 1, Type: "line", Source: "visitor"}
+	for _, tc := range []struct {
+		name string
+		evs  []lpchat.Event
+		id   int
+		want string
+	}{
+		{"agent line before", []lpchat.Event{visitor, line(2, 5), ended(3)}, 3, "agent"},
+		{"agent line after", []lpchat.Event{visitor, ended(2), line(3, 5)}, 2, "agent"},
+		{"visitor left", []lpchat.Event{visitor, line(2, 6), ended(3)}, 3, "visitor"},
+		{"no system line", []lpchat.Event{visitor, ended(2)}, 2, "unknown"},
+		{"other system line", []lpchat.Event{line(1, 23), ended(2)}, 2, "unknown"},
+		{"ended not found", []lpchat.Event{visitor}, 7, "unknown"},
+	} {
+		if got := endedBy(tc.evs, tc.id); got != tc.want {
+			t.Errorf("%s: endedBy = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestVisitIDOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"H5550001112223334445-0f1e2d3c4b5a69788796a5b4c3d2e1f0K8400001": "H5550001112223334445K8400001",
+		"no-k-part": "",
+		"plain":     "",
+	} {
+		if got := visitIDOf(in); got != want {
+			t.Errorf("visitIDOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewEventsSortsAndDropsSeen(t *testing.T) {
+	in := []lpchat.Event{{ID: 4}, {ID: 2}, {ID: 5}, {ID: 3}, {ID: 4}}
+	got := newEvents(in, 2)
+	var ids []int
+	for _, e := range got {
+		ids = append(ids, e.ID)
+	}
+	if len(ids) != 3 || ids[0] != 3 || ids[1] != 4 || ids[2] != 5 {
+		t.Errorf("newEvents ids = %v, want [3 4 5]", ids)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Config{Account: "1", Agent: AgentConfig{LoginName: "bot.one"}}
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if c.PollInterval != DefaultPollInterval || c.Jitter != DefaultJitter || c.RefreshEvery != DefaultRefreshEvery ||
+		c.SessionSyncEvery != DefaultSessionSyncEvery || len(c.ReloginBackoff) != 3 {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c.Agent.Token != "bot_one" || c.Agent.Credentials.Username != "bot.one" {
+		t.Errorf("token/username = %q/%q, want bot_one/bot.one", c.Agent.Token, c.Agent.Credentials.Username)
+	}
+	if w := c.reloginWait(7); w != c.ReloginBackoff[2] {
+		t.Errorf("reloginWait past the end = %v, want the last backoff", w)
+	}
+}

@@ -1,0 +1,197 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/state"
+)
+
+// Short names of the agent.session states.
+const (
+	sessionStarted   = events.SessionStarted
+	sessionResumed   = events.SessionResumed
+	sessionRestarted = events.SessionRestarted
+)
+
+// load reads the agent state and the cursors of its chats from KV, once per
+// Worker: a restarted bridge continues where the last one stopped.
+func (w *Worker) load(ctx context.Context) error {
+	if w.loaded {
+		return nil
+	}
+	a, ok, err := w.store.AgentState(ctx, w.cfg.Account, w.cfg.Agent.Token)
+	if err != nil {
+		return fmt.Errorf("poller: load agent state: %w", err)
+	}
+	for _, id := range a.Chats {
+		cur, found, err := w.store.Cursor(ctx, w.cfg.Account, w.cfg.Agent.Token, id)
+		if err != nil {
+			return fmt.Errorf("poller: load cursor of chat %s: %w", id, err)
+		}
+		if found && cur.Done {
+			continue
+		}
+		c := newChat(id, cur, found)
+		c.listed = true
+		if !found {
+			// Its first events may or may not have gone out: publish them
+			// again under the same ids and let JetStream drop copies.
+			c.acceptedBy = w.defaultAcceptedBy()
+		}
+		w.chats[id] = c
+	}
+	if ok {
+		w.mu.Lock()
+		w.agent = a
+		w.mu.Unlock()
+	}
+	w.loaded = true
+	w.setChats()
+	return nil
+}
+
+// establish logs in and resumes the saved agent session if it still works,
+// else starts a new one; it publishes agent.session and the startup status.
+func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err error) {
+	if err := w.login(ctx); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	prevID := w.agent.AgentSessionID
+	w.mu.Unlock()
+
+	var as *lpchat.AgentSession
+	st, why := sessionStarted, ""
+	if prevID != "" {
+		st, why = sessionRestarted, "previous agent session "+prevID+" was lost"
+	}
+	if prevID != "" && !w.lostSession {
+		cand := w.client.ResumeAgentSession(prevID)
+		if err := w.allow(ctx); err != nil {
+			return nil, err
+		}
+		_, err = cand.ChatSessions(ctx)
+		switch {
+		case err == nil:
+			as, st, why = cand, sessionResumed, ""
+		case errors.Is(err, lpchat.ErrAuth), errors.Is(err, lpchat.ErrNotFound):
+			why = "previous agent session " + prevID + " could not be resumed"
+		default:
+			return nil, fmt.Errorf("poller: resume agent session: %w", err)
+		}
+	}
+	if as == nil {
+		if err := w.allow(ctx); err != nil {
+			return nil, err
+		}
+		if as, err = w.client.StartAgentSession(ctx); err != nil {
+			return nil, fmt.Errorf("poller: start agent session: %w", err)
+		}
+	}
+	w.log.Info("agent session "+st, "agentSessionId", as.ID)
+	// Usable (by the command consumer) before agent.session announces it.
+	w.session.Store(as)
+	defer func() {
+		if err != nil {
+			w.session.Store(nil)
+		}
+	}()
+
+	w.mu.Lock()
+	w.emitAgent(events.AgentSession, func(a *state.AgentState) any {
+		a.AgentSessionID = as.ID
+		return events.SessionData{State: st, AgentSessionID: as.ID, Reason: why}
+	})
+	w.mu.Unlock()
+	w.lostSession = false
+	w.forceSync = true
+
+	if err = w.startupStatus(ctx, as); err != nil {
+		return nil, err
+	}
+	w.learnOwnID(ctx, as)
+	if err := w.flushAgent(ctx); err != nil {
+		w.log.Warn("publishing agent events failed; will retry", "err", err)
+	}
+	return as, nil
+}
+
+// login logs the agent in (the client looks the domain up first).
+func (w *Worker) login(ctx context.Context) error {
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	if _, err := w.client.Login(ctx, w.cfg.Agent.Credentials); err != nil {
+		return fmt.Errorf("poller: login: %w", err)
+	}
+	w.lastRefresh = time.Now()
+	return nil
+}
+
+// keepLogin refreshes the login every RefreshEvery; when the refresh fails
+// it logs in again (the agent session survives a new bearer or, if not,
+// the next call says so with a 401).
+func (w *Worker) keepLogin(ctx context.Context) error {
+	if time.Since(w.lastRefresh) < w.cfg.RefreshEvery {
+		return nil
+	}
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	err := w.client.Refresh(ctx)
+	if err == nil {
+		w.lastRefresh = time.Now()
+		return nil
+	}
+	w.log.Warn("login refresh failed; logging in again", "err", err)
+	return w.login(ctx)
+}
+
+// startupStatus reads the availability, goes Online if configured and
+// publishes agent.status (cause startup) when it differs from the last one.
+func (w *Worker) startupStatus(ctx context.Context, as *lpchat.AgentSession) error {
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	st, err := as.Availability(ctx)
+	if err != nil {
+		return fmt.Errorf("poller: read availability: %w", err)
+	}
+	if w.cfg.Agent.GoOnline && st.Chat != lpchat.Online {
+		if err := w.allow(ctx); err != nil {
+			return err
+		}
+		set, err := as.SetAvailability(ctx, lpchat.Online)
+		if err != nil {
+			return fmt.Errorf("poller: go online: %w", err)
+		}
+		st.Chat = lpchat.Online
+		if set.Chat != "" {
+			st.Chat = set.Chat
+		}
+	}
+	w.mu.Lock()
+	w.noteStatus(st.Chat, causeStartup)
+	w.mu.Unlock()
+	return nil
+}
+
+// learnOwnID reads the agent's id (§5.5) to tell when a chat has moved to
+// another agent. Best effort: without it the chat's own transfer lines and
+// chatSessions still tell.
+func (w *Worker) learnOwnID(ctx context.Context, as *lpchat.AgentSession) {
+	if w.ownID != "" || w.allow(ctx) != nil {
+		return
+	}
+	info, err := as.Info(ctx)
+	if err != nil {
+		w.log.Debug("reading agent info failed", "err", err)
+		return
+	}
+	w.ownID = info.ID
+}

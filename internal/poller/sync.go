@@ -1,0 +1,92 @@
+package poller
+
+import (
+	"context"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+// syncSessions reads the chats the agent session holds (§5.10). A chat the
+// worker does not poll yet was taken by someone else, e.g. the command
+// consumer: chat.accepted (acceptedBy "command") once, then it is polled.
+// A polled chat that is no longer listed is read one last time: it ended,
+// or it left this agent (chat.transferred).
+func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) error {
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	list, err := as.ChatSessions(ctx)
+	if err != nil {
+		return sessionCall("chat sessions", err)
+	}
+	by := w.acceptedBy
+	if by == "" {
+		by = acceptedByCommand
+	}
+	w.forceSync, w.acceptedBy = false, ""
+
+	listed := make(map[string]bool, len(list))
+	for _, cs := range list {
+		if cs.ChatID == "" || listed[cs.ChatID] {
+			continue
+		}
+		listed[cs.ChatID] = true
+		if c, ok := w.chats[cs.ChatID]; ok {
+			c.listed = true
+			continue
+		}
+		if w.ignored[cs.ChatID] {
+			continue
+		}
+		if err := w.adopt(ctx, cs.ChatID, by); err != nil {
+			return err
+		}
+		if c, ok := w.chats[cs.ChatID]; ok {
+			c.listed = true
+		}
+		w.log.Info("chat found in chat sessions", "chatId", cs.ChatID, "acceptedBy", by)
+	}
+	for id := range w.ignored {
+		if !listed[id] {
+			delete(w.ignored, id)
+		}
+	}
+	var gone []*chat
+	for _, c := range w.sortedChats() {
+		if c.listed && !listed[c.id] && !c.retiring {
+			gone = append(gone, c)
+		}
+	}
+	w.setChats()
+	for _, c := range gone {
+		w.log.Info("chat no longer in chat sessions; reading it a last time", "chatId", c.id)
+		if err := w.pollOne(ctx, as, c, docFinal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncStatus reads the availability and publishes agent.status (cause
+// "service") when it changed, e.g. Away after a missed ring.
+func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error {
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	st, err := as.Availability(ctx)
+	if err != nil {
+		return sessionCall("availability", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.noteStatus(st.Chat, causeService)
+	return nil
+}
+
+// defaultAcceptedBy is the acceptedBy of a chat whose taking went unrecorded.
+func (w *Worker) defaultAcceptedBy() string {
+	if w.cfg.Agent.AutoAccept {
+		return acceptedByAuto
+	}
+	return acceptedByCommand
+}

@@ -1,0 +1,268 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+// poll ticks until the session is lost (it returns that error) or ctx ends.
+// Other failures cost one extra interval and polling goes on.
+func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool) error {
+	for n := 0; ; n++ {
+		err := w.keepLogin(ctx)
+		if err == nil {
+			err = w.tick(ctx, as, n%w.cfg.SessionSyncEvery == 0)
+		}
+		wait := w.interval()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			w.lastOK.Store(time.Now().UnixNano())
+			*polled = true
+		case sessionGone(err):
+			return err
+		default:
+			w.log.Warn("poll tick failed; backing off one interval", "err", err)
+			wait += w.cfg.PollInterval
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}
+
+// interval is PollInterval moved by up to ±Jitter of itself.
+func (w *Worker) interval() time.Duration {
+	j := w.cfg.Jitter * (2*rand.Float64() - 1)
+	return time.Duration(float64(w.cfg.PollInterval) * (1 + j))
+}
+
+// tick is one poll: pending agent events, every SessionSyncEvery ticks the
+// chat sessions and availability, the ringing count (and auto-accept), then
+// ONE multi-chat request for all known chats.
+func (w *Worker) tick(ctx context.Context, as *lpchat.AgentSession, sync bool) error {
+	if err := w.flushAgent(ctx); err != nil {
+		return err
+	}
+	if err := w.adoptHanded(ctx); err != nil {
+		return err
+	}
+	if sync || w.forceSync {
+		if err := w.syncSessions(ctx, as); err != nil {
+			return err
+		}
+		if err := w.syncStatus(ctx, as); err != nil {
+			return err
+		}
+	}
+	if err := w.ring(ctx, as); err != nil {
+		return err
+	}
+	if err := w.flushAgent(ctx); err != nil {
+		return err
+	}
+	return w.pollChats(ctx, as)
+}
+
+// sessionCall marks a 404 on a call to the agent session itself as the
+// session being gone.
+func sessionCall(op string, err error) error {
+	if errors.Is(err, lpchat.ErrNotFound) {
+		return fmt.Errorf("%w: %s: %w", ErrSessionLost, op, err)
+	}
+	return err // lpchat's errors name the operation
+}
+
+// ring reads the ringing count, publishes it when it changed and, with
+// AutoAccept, takes every ringing chat.
+func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	r, err := as.IncomingRequests(ctx)
+	if err != nil {
+		return sessionCall("incoming requests", err)
+	}
+	w.noteRinging(r.Count)
+	if !w.cfg.Agent.AutoAccept {
+		return nil
+	}
+	for range r.Count {
+		if err := w.allow(ctx); err != nil {
+			return err
+		}
+		id, err := as.Accept(ctx)
+		switch {
+		case errors.Is(err, lpchat.ErrNotRinging):
+			return nil
+		case errors.Is(err, lpchat.ErrAmbiguous):
+			// It may have been taken: the next tick's chatSessions tells.
+			w.forceSync, w.acceptedBy = true, acceptedByAuto
+			return fmt.Errorf("poller: accept: %w", err)
+		case errors.Is(err, lpchat.ErrNotFound), errors.Is(err, lpchat.ErrBadRequest):
+			// Gone meanwhile (rerouted, visitor left); not our failure.
+			w.log.Info("ringing chat could not be accepted", "err", err)
+			return nil
+		case err != nil:
+			return fmt.Errorf("poller: accept: %w", err)
+		}
+		w.log.Info("chat accepted", "chatId", id)
+		if err := w.adopt(ctx, id, acceptedByAuto); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adopt starts polling a chat the agent took; the chat's next poll
+// publishes chat.accepted. A chat known from before (its cursor is in KV)
+// continues from its cursor.
+func (w *Worker) adopt(ctx context.Context, id, by string) error {
+	delete(w.ignored, id)
+	if c, ok := w.chats[id]; ok {
+		if c.known() && !c.retiring {
+			// Back after it was requeued or transferred: accepted again.
+			c.acceptedBy, c.reentry = by, true
+		}
+		return nil
+	}
+	cur, found, err := w.store.Cursor(ctx, w.cfg.Account, w.cfg.Agent.Token, id)
+	if err != nil {
+		return fmt.Errorf("poller: load cursor of chat %s: %w", id, err)
+	}
+	if found && cur.Done {
+		w.ignored[id] = true
+		return nil
+	}
+	c := newChat(id, cur, found)
+	c.acceptedBy, c.reentry = by, found && cur.Accepted
+	w.chats[id] = c
+	w.setChats()
+	return nil
+}
+
+// adoptHanded adopts the chats handed in by Track.
+func (w *Worker) adoptHanded(ctx context.Context) error {
+	w.mu.Lock()
+	handed := w.handed
+	w.handed = map[string]string{}
+	w.mu.Unlock()
+	for id, by := range handed {
+		if c, ok := w.chats[id]; ok && c.known() && !c.retiring {
+			continue // already polled; nothing new to say
+		}
+		if err := w.adopt(ctx, id, by); err != nil {
+			w.Track(id) // try again next tick
+			return err
+		}
+	}
+	return nil
+}
+
+// pollChats reads new chats whole (GET chat: links, info, all events) and
+// all other chats with one multi-chat request.
+func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
+	var errs []error
+	for _, c := range w.sortedChats() {
+		var err error
+		switch {
+		case c.retiring:
+			err = w.saveChat(ctx, c)
+		case !c.known() || c.reentry:
+			err = w.pollOne(ctx, as, c, docFull)
+		}
+		if sessionGone(err) {
+			return err
+		}
+		errs = append(errs, err)
+	}
+	var open []*chat
+	cursors := make([]lpchat.ChatCursor, 0, len(w.chats))
+	for _, c := range w.sortedChats() {
+		if !c.retiring && c.known() && !c.reentry {
+			open = append(open, c)
+			cursors = append(cursors, lpchat.ChatCursor{ChatID: c.id, LastEventID: c.cur.LastEventID})
+		}
+	}
+	if len(open) == 0 {
+		return errors.Join(errs...)
+	}
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	docs, err := as.Chats(ctx, cursors)
+	switch {
+	case errors.Is(err, lpchat.ErrNotFound):
+		// One of the chats is no longer this agent's; find it chat by chat.
+		for _, c := range open {
+			err := w.pollOne(ctx, as, c, docFull)
+			if sessionGone(err) {
+				return err
+			}
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	case err != nil:
+		return errors.Join(append(errs, fmt.Errorf("poller: poll chats: %w", err))...)
+	}
+	byID := make(map[string]*lpchat.Chat, len(docs))
+	for i := range docs {
+		id := docs[i].ID
+		if id == "" && docs[i].Info != nil {
+			id = docs[i].Info.ChatSessionKey
+		}
+		if id == "" && len(open) == 1 && len(docs) == 1 {
+			id = open[0].id
+		}
+		byID[id] = &docs[i]
+	}
+	for _, c := range open {
+		if d, ok := byID[c.id]; ok {
+			errs = append(errs, w.processChat(ctx, as, c, d, docNew))
+		} else if c.unsaved {
+			errs = append(errs, w.saveChat(ctx, c))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// pollOne reads one chat whole. A chat the service no longer has for this
+// agent (404) has left it: chat.transferred.
+func (w *Worker) pollOne(ctx context.Context, as *lpchat.AgentSession, c *chat, kind docKind) error {
+	if err := w.allow(ctx); err != nil {
+		return err
+	}
+	doc, err := as.Chat(ctx, c.id)
+	if errors.Is(err, lpchat.ErrNotFound) && c.cur.Accepted {
+		return w.processChat(ctx, as, c, &lpchat.Chat{ID: c.id}, docFinal)
+	}
+	if errors.Is(err, lpchat.ErrNotFound) {
+		// Never seen and not there: forget it.
+		w.log.Info("chat not found; not polling it", "chatId", c.id)
+		delete(w.chats, c.id)
+		w.setChats()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("poller: read chat %s: %w", c.id, err)
+	}
+	return w.processChat(ctx, as, c, doc, kind)
+}
+
+// sortedChats lists the chats in a stable order (by id).
+func (w *Worker) sortedChats() []*chat {
+	out := make([]*chat, 0, len(w.chats))
+	for _, c := range w.chats {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *chat) int { return strings.Compare(a.id, b.id) })
+	return out
+}

@@ -1,0 +1,131 @@
+package poller_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/lpsim"
+)
+
+// TestTransferOut: the agent transfers a chat to another skill; the worker
+// reports chat.transferred once and stops following the chat, so the next
+// agent's conversation never appears on this agent's subjects.
+func TestTransferOut(t *testing.T) {
+	e := newEnv(t, lpsim.Config{})
+	col := e.collect()
+	w := e.worker(config(nil), nil, nil, nil)
+	run(t, w)
+	chat := acceptedChat(t, e, col)
+	e.visitorLine(chat, "I was charged twice")
+	waitLine(col, chat, "I was charged twice")
+
+	// bot.two is Online in Billing.
+	two := e.client(nil)
+	ctx := context.Background()
+	if _, err := two.Login(ctx, lpchat.Credentials{Username: loginTwo, Password: password}); err != nil {
+		t.Fatalf("login bot.two: %v", err)
+	}
+	as2, err := two.StartAgentSession(ctx)
+	if err != nil {
+		t.Fatalf("agent session bot.two: %v", err)
+	}
+	if _, err := as2.SetAvailability(ctx, lpchat.Online); err != nil {
+		t.Fatalf("bot.two online: %v", err)
+	}
+
+	as := sessionOf(t, w)
+	if err := as.Transfer(ctx, chat, lpchat.Transfer{SkillID: skillBilling, Text: "refund please"}); err != nil {
+		t.Fatalf("Transfer: %v", err)
+	}
+	tr := col.waitEvent(events.ChatTransferred, chat, nil).Data.(events.TransferredData)
+	lines := col.of(events.ChatLine, chat)
+	last := lines[len(lines)-1].Data.(events.LineData)
+	if last.SystemMessageID != 15 || tr.EventID != last.EventID {
+		t.Errorf("transferred %+v after line %+v; want it to point at the transfer system line #15", tr, last)
+	}
+
+	// bot.two takes the chat and talks with the visitor.
+	waitUntil(t, "ringing at bot.two", func() string {
+		if r, err := as2.IncomingRequests(ctx); err != nil || r.Count == 0 {
+			return "not yet"
+		}
+		return ""
+	})
+	if _, err := as2.Accept(ctx); err != nil {
+		t.Fatalf("bot.two Accept: %v", err)
+	}
+	e.visitorLine(chat, "hello bot two")
+	polls := e.sim.Requests()
+	waitUntil(t, "more ticks", func() string {
+		if e.sim.Requests() < polls+12 {
+			return "waiting"
+		}
+		return ""
+	})
+	if slices.Contains(col.chatLines(chat), "hello bot two") {
+		t.Errorf("a line of bot.two's conversation was published for bot.one")
+	}
+	if n := len(col.of(events.ChatTransferred, chat)); n != 1 {
+		t.Errorf("%d transferred events, want 1", n)
+	}
+	checkStream(t, col.all())
+}
+
+// renamer rewrites the visitor's name in every answer of the service once
+// on is set: the visitor told the agent their name mid-chat.
+type renamer struct {
+	next     http.Handler
+	on       atomic.Bool
+	from, to []byte
+}
+
+func (r *renamer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !r.on.Load() {
+		r.next.ServeHTTP(w, req)
+		return
+	}
+	rec := httptest.NewRecorder()
+	r.next.ServeHTTP(rec, req)
+	for k, v := range rec.Header() {
+		if k != "Content-Length" {
+			w.Header()[k] = v
+		}
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(bytes.ReplaceAll(rec.Body.Bytes(), r.from, r.to))
+}
+
+// TestVisitorNameChangeRepublishesInfo: a new visitor name is a new
+// chat.info (a new version, keeping the visit's details), and only one.
+func TestVisitorNameChangeRepublishesInfo(t *testing.T) {
+	rn := &renamer{from: []byte(`"visitorName":"Eve"`), to: []byte(`"visitorName":"Eve Adams"`)}
+	e := newEnvWith(t, lpsim.Config{}, func(h http.Handler) http.Handler { rn.next = h; return rn })
+	col := e.collect()
+	w := e.worker(config(nil), nil, nil, nil)
+	run(t, w)
+	col.waitEvent(events.AgentStatus, "", func(d any) bool { return d.(events.StatusData).Status == "Online" })
+	chat := e.startChat(lpsim.VisitorSpec{Name: "Eve", Device: "MOBILE"})
+	first := col.waitEvent(events.ChatInfo, chat, nil)
+
+	rn.on.Store(true)
+	second := col.waitEvent(events.ChatInfo, chat, func(d any) bool { return d.(events.InfoData).VisitorName == "Eve Adams" })
+	if first.ID == second.ID {
+		t.Errorf("both infos have id %s", first.ID)
+	}
+	if d := second.Data.(events.InfoData); d.Device != "MOBILE" {
+		t.Errorf("second info %+v lost the visit's device", d)
+	}
+	e.visitorLine(chat, "still here")
+	waitLine(col, chat, "still here")
+	if n := len(col.of(events.ChatInfo, chat)); n != 2 {
+		t.Errorf("%d chat.info events, want 2", n)
+	}
+	checkStream(t, col.all())
+}

@@ -1,0 +1,246 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/state"
+)
+
+// Publisher publishes events in order and returns once JetStream acked all
+// of them; events.Publisher satisfies it.
+type Publisher interface {
+	Publish(ctx context.Context, evs ...events.Event) error
+}
+
+// Store keeps chat cursors and agent state; state.Store satisfies it.
+type Store interface {
+	Cursor(ctx context.Context, account, agent, chatID string) (state.Cursor, bool, error)
+	SaveCursor(ctx context.Context, account, agent, chatID string, c state.Cursor) error
+	AgentState(ctx context.Context, account, agent string) (state.AgentState, bool, error)
+	SaveAgentState(ctx context.Context, account, agent string, a state.AgentState) error
+}
+
+// Worker runs one agent: it keeps the agent's login and agent session alive,
+// polls them and publishes every change as events (DESIGN.md §2–§4).
+type Worker struct {
+	cfg    Config
+	client *lpchat.Client
+	pub    Publisher
+	store  Store
+	log    *slog.Logger
+
+	session atomic.Pointer[lpchat.AgentSession]
+	lastOK  atomic.Int64 // unix nanoseconds of the last good tick; 0 = never
+	running atomic.Bool
+
+	// mu guards the agent-level state, shared with SetAvailability and Track.
+	mu           sync.Mutex
+	agent        state.AgentState // desired state; ahead of KV while dirty
+	agentDirty   bool
+	pendingAgent []events.Event // agent events not yet acked, in order
+	handed       map[string]string
+
+	// Owned by the Run goroutine.
+	loaded      bool
+	ownID       string           // the agent's id (§5.5), to tell when a chat moved on
+	chats       map[string]*chat // chats being polled
+	ignored     map[string]bool  // ended or gone chats chatSessions still lists
+	acceptedBy  string           // acceptedBy for chats found by the next sync ("" = command)
+	forceSync   bool             // read chatSessions at the next tick
+	lostSession bool             // the saved agent session is known to be gone
+	lastRefresh time.Time
+}
+
+// New returns a Worker for cfg.Agent. client must be the agent's own Client
+// (it holds the agent's cookies); pub, store and cfg.Budget may be shared by
+// many workers. logger (nil = discard) should already name the account and
+// agent; the worker adds only chat and session ids.
+func New(cfg Config, client *lpchat.Client, pub Publisher, store Store, logger *slog.Logger) (*Worker, error) {
+	cfg.setDefaults()
+	err := cfg.Validate()
+	var missing []error
+	if client == nil {
+		missing = append(missing, errors.New("client is required"))
+	}
+	if pub == nil {
+		missing = append(missing, errors.New("publisher is required"))
+	}
+	if store == nil {
+		missing = append(missing, errors.New("store is required"))
+	}
+	if err = errors.Join(append([]error{err}, missing...)...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{
+		cfg:     cfg,
+		client:  client,
+		pub:     pub,
+		store:   store,
+		log:     logger,
+		handed:  map[string]string{},
+		chats:   map[string]*chat{},
+		ignored: map[string]bool{},
+	}, nil
+}
+
+// Session returns the current agent session, nil while none runs (before the
+// first start and between losing one and starting the next). Safe for
+// concurrent use.
+func (w *Worker) Session() *lpchat.AgentSession {
+	return w.session.Load()
+}
+
+// Healthy reports whether a poll tick succeeded within the last `within`.
+func (w *Worker) Healthy(within time.Duration) bool {
+	last := w.lastOK.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) <= within
+}
+
+// Track tells the worker that the agent took chatID by a command (so it
+// need not wait for the next chatSessions read): the worker publishes
+// chat.accepted with acceptedBy "command" once and polls the chat from the
+// next tick. Safe for concurrent use.
+func (w *Worker) Track(chatID string) {
+	if chatID == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.handed[chatID]; !ok {
+		w.handed[chatID] = acceptedByCommand
+	}
+}
+
+// Run keeps the agent's session alive and polls it until ctx is done, then
+// returns nil. API and NATS failures never end it: it backs off and goes on
+// (§9: re-login in an outer loop waiting ReloginBackoff). A second Run while
+// one runs returns ErrRunning.
+func (w *Worker) Run(ctx context.Context) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer w.running.Store(false)
+
+	failures := 0
+	for {
+		polled, err := w.runSession(ctx)
+		if ctx.Err() != nil {
+			w.stop(ctx)
+			return nil
+		}
+		if polled {
+			// The session worked for a while: re-login at once (§9 mapping).
+			failures = 0
+			continue
+		}
+		wait := w.cfg.reloginWait(failures)
+		failures++
+		w.log.Warn("agent session could not be started; retrying", "err", err, "wait", wait, "attempt", failures)
+		if !sleep(ctx, wait) {
+			w.stop(ctx)
+			return nil
+		}
+	}
+}
+
+// runSession logs in, starts or resumes an agent session and polls it until
+// it is lost or ctx ends. polled says whether at least one tick succeeded.
+func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
+	if err := w.load(ctx); err != nil {
+		return false, err
+	}
+	as, err := w.establish(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = w.poll(ctx, as, &polled)
+	w.session.Store(nil)
+	if ctx.Err() != nil {
+		return polled, nil
+	}
+	w.log.Warn("agent session lost", "agentSessionId", as.ID, "err", err)
+	w.lostSession = true
+	w.mu.Lock()
+	w.emitAgent(events.AgentSession, func(*state.AgentState) any {
+		return events.SessionData{State: events.SessionLost, AgentSessionID: as.ID, Reason: reason(err)}
+	})
+	if ferr := w.flushAgentLocked(ctx); ferr != nil {
+		w.log.Warn("publishing agent events failed; will retry", "err", ferr)
+	}
+	w.mu.Unlock()
+	return polled, err
+}
+
+// stop runs when Run's context ends: it saves the cursors of events already
+// published, publishes pending agent events and, with LogoutOnStop, logs
+// out and publishes agent.session "ended".
+func (w *Worker) stop(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	for _, c := range w.sortedChats() {
+		if err := w.saveChat(sctx, c); err != nil {
+			w.log.Warn("saving a cursor at shutdown failed; its events will be published again", "chatId", c.id, "err", err)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cfg.LogoutOnStop && w.agent.AgentSessionID != "" {
+		if err := w.client.Logout(sctx); err != nil {
+			w.log.Warn("logout failed", "err", err)
+		}
+		id := w.agent.AgentSessionID
+		w.emitAgent(events.AgentSession, func(a *state.AgentState) any {
+			a.AgentSessionID = ""
+			return events.SessionData{State: events.SessionEnded, AgentSessionID: id, Reason: "shutdown"}
+		})
+	}
+	if err := w.flushAgentLocked(sctx); err != nil {
+		w.log.Warn("publishing agent events at shutdown failed", "err", err)
+	}
+}
+
+// stopTimeout bounds the work done after Run's context ended.
+const stopTimeout = 10 * time.Second
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// reason renders err for an event's Reason field. Errors of lpchat never
+// carry secrets, so their text is safe to publish.
+func reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// allow waits for the request budget.
+func (w *Worker) allow(ctx context.Context) error {
+	if w.cfg.Budget == nil {
+		return nil
+	}
+	if err := w.cfg.Budget.Wait(ctx); err != nil {
+		return fmt.Errorf("poller: request budget: %w", err)
+	}
+	return nil
+}
