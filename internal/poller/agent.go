@@ -119,6 +119,9 @@ func (w *Worker) SetAvailability(ctx context.Context, a lpchat.Availability) (lp
 	if err := w.allow(ctx); err != nil {
 		return lpchat.AgentStatus{}, err
 	}
+	w.mu.Lock()
+	w.statusGen++ // reads of the poll loop overlapping this set are stale
+	w.mu.Unlock()
 	st, err := as.SetAvailability(ctx, a)
 	if err != nil {
 		return st, fmt.Errorf("poller: set availability: %w", err)
@@ -128,6 +131,7 @@ func (w *Worker) SetAvailability(ctx context.Context, a lpchat.Availability) (lp
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.statusGen++
 	w.noteStatus(st.Chat, causeCommand)
 	if err := w.flushAgentLocked(ctx); err != nil {
 		// Queued; the poll loop publishes it at its next tick.

@@ -110,29 +110,29 @@ func (c *Config) setDefaults() {
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Account == "" {
-		errs = append(errs, errors.New("Account is required"))
+		errs = append(errs, errors.New("missing Account"))
 	}
 	if c.Agent.LoginName == "" {
-		errs = append(errs, errors.New("Agent.LoginName is required"))
+		errs = append(errs, errors.New("missing Agent.LoginName"))
 	}
 	if c.Agent.Token != "" && c.Agent.Token != events.Token(c.Agent.Token) {
-		errs = append(errs, fmt.Errorf("Agent.Token %q is not subject-safe", c.Agent.Token))
+		errs = append(errs, fmt.Errorf("invalid Agent.Token %q: not subject-safe", c.Agent.Token))
 	}
 	if c.PollInterval < 0 {
-		errs = append(errs, fmt.Errorf("PollInterval %v must be positive", c.PollInterval))
+		errs = append(errs, fmt.Errorf("invalid PollInterval %v: must be positive", c.PollInterval))
 	}
 	if c.Jitter >= 1 {
-		errs = append(errs, fmt.Errorf("Jitter %v must be below 1", c.Jitter))
+		errs = append(errs, fmt.Errorf("invalid Jitter %v: must be below 1", c.Jitter))
 	}
 	if c.RefreshEvery < 0 {
-		errs = append(errs, fmt.Errorf("RefreshEvery %v must be positive", c.RefreshEvery))
+		errs = append(errs, fmt.Errorf("invalid RefreshEvery %v: must be positive", c.RefreshEvery))
 	}
 	if c.SessionSyncEvery < 0 {
-		errs = append(errs, fmt.Errorf("SessionSyncEvery %d must be positive", c.SessionSyncEvery))
+		errs = append(errs, fmt.Errorf("invalid SessionSyncEvery %d: must be positive", c.SessionSyncEvery))
 	}
 	for i, d := range c.ReloginBackoff {
 		if d <= 0 {
-			errs = append(errs, fmt.Errorf("ReloginBackoff[%d] %v must be positive", i, d))
+			errs = append(errs, fmt.Errorf("invalid ReloginBackoff[%d] %v: must be positive", i, d))
 		}
 	}
 	return errors.Join(errs...)

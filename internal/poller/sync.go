@@ -73,13 +73,18 @@ func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error 
 	if err := w.allow(ctx); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	gen := w.statusGen
+	w.mu.Unlock()
 	st, err := as.Availability(ctx)
 	if err != nil {
 		return sessionCall("availability", err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.noteStatus(st.Chat, causeService)
+	if gen == w.statusGen { // else SetAvailability ran meanwhile and said it
+		w.noteStatus(st.Chat, causeService)
+	}
 	return nil
 }
 

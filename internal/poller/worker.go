@@ -46,6 +46,7 @@ type Worker struct {
 	agent        state.AgentState // desired state; ahead of KV while dirty
 	agentDirty   bool
 	pendingAgent []events.Event // agent events not yet acked, in order
+	statusGen    int64          // counts SetAvailability calls, to drop stale reads
 	handed       map[string]string
 
 	// Owned by the Run goroutine.
