@@ -72,6 +72,23 @@ type Config struct {
 	// DataSchemaBase prefixes each event's dataschema.
 	DataSchemaBase string `envconfig:"DATA_SCHEMA_BASE" default:"https://github.com/lpbridge/lpbridge/blob/main/schemas" desc:"base URL of the dataschema attribute"`
 
+	// CommandsDurable also consumes durable commands captured by a stream.
+	CommandsDurable bool `envconfig:"COMMANDS_DURABLE" default:"false" desc:"also consume durable commands (<prefix>.dcmd.>) captured by COMMANDS_STREAM"`
+	// CommandsStream is the stream of durable commands.
+	CommandsStream string `envconfig:"COMMANDS_STREAM" default:"LP_COMMANDS" desc:"stream of durable commands (<prefix>.dcmd.>)"`
+	// CommandsDLQStream is the stream of dead letters.
+	CommandsDLQStream string `envconfig:"COMMANDS_DLQ_STREAM" default:"LP_COMMANDS_DLQ" desc:"stream of dead-lettered commands (<prefix>.dlq.>)"`
+	// CommandsResultsBucket is the KV bucket of command results.
+	CommandsResultsBucket string `envconfig:"COMMANDS_RESULTS_BUCKET" default:"LP_COMMAND_RESULTS" desc:"KV bucket of command results (dedupe by command id)"`
+	// CommandsResultTTL is how long a command id is remembered.
+	CommandsResultTTL time.Duration `envconfig:"COMMANDS_RESULT_TTL" default:"24h" desc:"how long a command id is remembered"`
+	// CommandsTimeout bounds one run of a command.
+	CommandsTimeout time.Duration `envconfig:"COMMANDS_TIMEOUT" default:"45s" desc:"bound of one run of a command"`
+	// CommandsMaxDeliver is how often a durable command is tried.
+	CommandsMaxDeliver int `envconfig:"COMMANDS_MAX_DELIVER" default:"5" desc:"tries of a durable command before it is dead-lettered"`
+	// CommandsMaxBodyBytes bounds a command body.
+	CommandsMaxBodyBytes int `envconfig:"COMMANDS_MAX_BODY_BYTES" default:"65536" desc:"largest command body"`
+
 	// HTTPAddr serves /metrics, /livez and /readyz; empty disables it.
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the HTTP server for /metrics, /livez, /readyz (:8080 in Kubernetes); empty disables it"`
 

@@ -24,12 +24,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
+	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/poller"
 	"github.com/lpbridge/lpbridge/internal/state"
 	"github.com/lpbridge/lpbridge/internal/telemetry"
+	"github.com/lpbridge/lpbridge/schemas"
 )
 
 // envPrefix is the prefix of every environment variable the bridge reads.
@@ -162,6 +164,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	// One budget per account: all its agents share LivePerson's patience.
 	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
 	var wg sync.WaitGroup
+	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{}}
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
@@ -178,6 +181,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
 		}
+		sessions.workers[events.Token(a.LoginName)] = w
 		// A worker that has not polled for ten intervals (at least a minute)
 		// is stalled: the pod is not ready, but not restarted for it.
 		stallAfter := max(time.Minute, 10*cfg.PollInterval)
@@ -192,6 +196,9 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 				logger.Error("poller stopped", "agent", a.LoginName, "err", err)
 			}
 		})
+	}
+	if err := startCommands(ctx, &wg, cfg, account, nc, js, sessions, pub, health, logger); err != nil {
+		return err
 	}
 	logger.Info("bridge running", "account", account, "agents", agentNames(agents), "nats", natsURL,
 		"stream", cfg.StreamName, "subjects", cfg.SubjectPrefix+".evt.>")
@@ -228,4 +235,38 @@ func serveHTTP(addr string, m *telemetry.Metrics, h *telemetry.Health, logger *s
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// startCommands runs the command consumer on <prefix>.cmd.<account>.> (and
+// the durable subjects when configured) until ctx is done.
+func startCommands(ctx context.Context, wg *sync.WaitGroup, cfg Config, account string, nc *nats.Conn,
+	js jetstream.JetStream, sessions workerSessions, pub *events.Publisher, health *telemetry.Health, logger *slog.Logger,
+) error {
+	set, err := schemas.Compile()
+	if err != nil {
+		return fmt.Errorf("schemas: %w", err)
+	}
+	cons, err := commands.New(commands.Config{
+		Account: account, Prefix: cfg.SubjectPrefix, Replicas: cfg.StreamReplicas,
+		Durable: cfg.CommandsDurable, StreamName: cfg.CommandsStream, DLQStreamName: cfg.CommandsDLQStream,
+		ResultsBucket: cfg.CommandsResultsBucket, ResultTTL: cfg.CommandsResultTTL,
+		Timeout: cfg.CommandsTimeout, MaxDeliver: cfg.CommandsMaxDeliver, MaxBodyBytes: cfg.CommandsMaxBodyBytes,
+	}, nc, js, sessions, pub, set, logger.With("component", "commands"))
+	if err != nil {
+		return fmt.Errorf("command consumer: %w", err)
+	}
+	health.Register("commands", func(context.Context) error {
+		select {
+		case <-cons.Ready():
+			return nil
+		default:
+			return errors.New("command consumer not subscribed yet")
+		}
+	})
+	wg.Go(func() {
+		if err := cons.Run(ctx); err != nil {
+			logger.Error("command consumer stopped", "err", err)
+		}
+	})
+	return nil
 }

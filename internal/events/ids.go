@@ -6,13 +6,17 @@ import "strconv"
 // twice — by one replica after a restart, or by two replicas — gets the same
 // id, which is also its Nats-Msg-Id and makes JetStream drop the copy.
 // The parts are joined with "/" and end with the type suffix, so ids of
-// different types never collide.
+// different types never collide. Chat event ids name the agent too: after a
+// transfer between two agents the bridge runs, both agents' subjects carry
+// the chat's history, and the second copy must not be dropped as a
+// duplicate of the first (docs/adr/0001).
 
 // IDForChatEvent is the id of an event derived from one event of a chat
-// (line, state, transferred, ended): "<account>/<chat>/<eventID>/<suffix>",
-// e.g. "55500011/H55…K84/7/chat.line".
-func IDForChatEvent(account, chatID string, eventID int, t Type) string {
-	return account + "/" + chatID + "/" + strconv.Itoa(eventID) + "/" + t.Suffix()
+// (line, state, transferred, ended):
+// "<account>/<agent>/<chat>/<eventID>/<suffix>",
+// e.g. "55500011/bot_one/H55…K84/7/chat.line".
+func IDForChatEvent(account, agent, chatID string, eventID int, t Type) string {
+	return account + "/" + agent + "/" + chatID + "/" + strconv.Itoa(eventID) + "/" + t.Suffix()
 }
 
 // IDForAgentChange is the id of an agent-level event (session, status,
@@ -23,16 +27,17 @@ func IDForAgentChange(account, agent, agentSessionID string, change int64, t Typ
 }
 
 // IDForChat is the id of an event that happens once per chat (accepted,
-// transcript, or ended when no event id is known): "<account>/<chat>/<suffix>".
-func IDForChat(account, chatID string, t Type) string {
-	return account + "/" + chatID + "/" + t.Suffix()
+// transcript, or ended when no event id is known):
+// "<account>/<agent>/<chat>/<suffix>".
+func IDForChat(account, agent, chatID string, t Type) string {
+	return account + "/" + agent + "/" + chatID + "/" + t.Suffix()
 }
 
 // IDForChatVersion is the id of a per-chat event that may repeat with new
 // content (info after it changed, typing): the caller counts versions in
-// the chat's cursor, "<account>/<chat>/<suffix>/v<version>".
-func IDForChatVersion(account, chatID string, t Type, version int64) string {
-	return IDForChat(account, chatID, t) + "/v" + strconv.FormatInt(version, 10)
+// the chat's cursor, "<account>/<agent>/<chat>/<suffix>/v<version>".
+func IDForChatVersion(account, agent, chatID string, t Type, version int64) string {
+	return IDForChat(account, agent, chatID, t) + "/v" + strconv.FormatInt(version, 10)
 }
 
 // IDForCommand is the id of the CommandResult event of a command:

@@ -113,16 +113,16 @@ func TestTypes(t *testing.T) {
 
 func TestIDsAreDeterministicAndDistinct(t *testing.T) {
 	const acct, chat, agent = "55500011", "H1-xK2", "bot"
-	if got := events.IDForChatEvent(acct, chat, 7, events.ChatLine); got != "55500011/H1-xK2/7/chat.line" {
+	if got := events.IDForChatEvent(acct, agent, chat, 7, events.ChatLine); got != "55500011/bot/H1-xK2/7/chat.line" {
 		t.Errorf("IDForChatEvent = %q", got)
 	}
 	if got := events.IDForAgentChange(acct, agent, "2038801122", 3, events.AgentStatus); got != "55500011/bot/2038801122/3/agent.status" {
 		t.Errorf("IDForAgentChange = %q", got)
 	}
-	if got := events.IDForChat(acct, chat, events.ChatTranscript); got != "55500011/H1-xK2/chat.transcript" {
+	if got := events.IDForChat(acct, agent, chat, events.ChatTranscript); got != "55500011/bot/H1-xK2/chat.transcript" {
 		t.Errorf("IDForChat = %q", got)
 	}
-	if got := events.IDForChatVersion(acct, chat, events.ChatInfo, 2); got != "55500011/H1-xK2/chat.info/v2" {
+	if got := events.IDForChatVersion(acct, agent, chat, events.ChatInfo, 2); got != "55500011/bot/H1-xK2/chat.info/v2" {
 		t.Errorf("IDForChatVersion = %q", got)
 	}
 	if got := events.IDForCommand(acct, agent, "c-1"); got != "55500011/bot/c-1/command.result" {
@@ -136,10 +136,10 @@ func TestIDsAreDeterministicAndDistinct(t *testing.T) {
 		seen[id] = what
 	}
 	for _, typ := range events.AllTypes() {
-		add("chat event "+string(typ), events.IDForChatEvent(acct, chat, 1, typ))
-		add("chat event 2 "+string(typ), events.IDForChatEvent(acct, chat, 2, typ))
+		add("chat event "+string(typ), events.IDForChatEvent(acct, agent, chat, 1, typ))
+		add("chat event 2 "+string(typ), events.IDForChatEvent(acct, agent, chat, 2, typ))
 		add("agent change "+string(typ), events.IDForAgentChange(acct, agent, "s", 1, typ))
-		add("chat "+string(typ), events.IDForChat(acct, chat, typ))
-		add("chat version "+string(typ), events.IDForChatVersion(acct, chat, typ, 1))
+		add("chat "+string(typ), events.IDForChat(acct, agent, chat, typ))
+		add("chat version "+string(typ), events.IDForChatVersion(acct, agent, chat, typ, 1))
 	}
 }

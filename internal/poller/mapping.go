@@ -67,9 +67,9 @@ func (b *batch) service(ev *lpchat.Event) {
 	acct := b.w.cfg.Account
 	switch ev.Type {
 	case eventTypeLine:
-		b.add(events.ChatLine, events.IDForChatEvent(acct, b.c.id, ev.ID, events.ChatLine), ev.Time, lineData(ev))
+		b.add(events.ChatLine, events.IDForChatEvent(acct, b.w.cfg.Agent.Token, b.c.id, ev.ID, events.ChatLine), ev.Time, lineData(ev))
 	case eventTypeState:
-		b.add(events.ChatState, events.IDForChatEvent(acct, b.c.id, ev.ID, events.ChatState), ev.Time,
+		b.add(events.ChatState, events.IDForChatEvent(acct, b.w.cfg.Agent.Token, b.c.id, ev.ID, events.ChatState), ev.Time,
 			events.StateData{EventID: ev.ID, State: ev.State})
 	default:
 		b.w.log.Debug("chat event of unknown type skipped", "chatId", b.c.id, "eventId", ev.ID, "type", ev.Type)
@@ -80,11 +80,11 @@ func (b *batch) service(ev *lpchat.Event) {
 // accepted adds chat.accepted: once per chat, or again when the chat came
 // back to this agent (reentry).
 func (b *batch) accepted(by string, reentry bool) {
-	id := events.IDForChat(b.w.cfg.Account, b.c.id, events.ChatAccepted)
+	id := events.IDForChat(b.w.cfg.Account, b.w.cfg.Agent.Token, b.c.id, events.ChatAccepted)
 	if reentry {
 		// Taken again after it left this agent: a new fact, keyed by where
 		// the chat stood.
-		id = events.IDForChatEvent(b.w.cfg.Account, b.c.id, b.c.cur.LastEventID, events.ChatAccepted)
+		id = events.IDForChatEvent(b.w.cfg.Account, b.w.cfg.Agent.Token, b.c.id, b.c.cur.LastEventID, events.ChatAccepted)
 	}
 	b.add(events.ChatAccepted, id, time.Time{}, events.AcceptedData{ChatID: b.c.id, AcceptedBy: by})
 }
@@ -94,7 +94,7 @@ func (b *batch) accepted(by string, reentry bool) {
 func (b *batch) info(d *events.InfoData, hash string) {
 	b.c.cur.InfoVersion++
 	b.c.cur.InfoHash = hash
-	id := events.IDForChatVersion(b.w.cfg.Account, b.c.id, events.ChatInfo, b.c.cur.InfoVersion)
+	id := events.IDForChatVersion(b.w.cfg.Account, b.w.cfg.Agent.Token, b.c.id, events.ChatInfo, b.c.cur.InfoVersion)
 	b.add(events.ChatInfo, id, time.Time{}, d)
 	b.c.info = d
 }
@@ -103,7 +103,7 @@ func (b *batch) info(d *events.InfoData, hash string) {
 func (b *batch) typing(on bool) {
 	b.c.cur.TypingVersion++
 	b.c.cur.Typing = on
-	id := events.IDForChatVersion(b.w.cfg.Account, b.c.id, events.ChatTyping, b.c.cur.TypingVersion)
+	id := events.IDForChatVersion(b.w.cfg.Account, b.w.cfg.Agent.Token, b.c.id, events.ChatTyping, b.c.cur.TypingVersion)
 	b.add(events.ChatTyping, id, time.Time{}, events.TypingData{Typing: on})
 }
 
@@ -114,7 +114,7 @@ func (b *batch) transferred(line *lpchat.Event) {
 	if line != nil {
 		at, eventID, text = line.Time, line.ID, line.Text
 	}
-	id := events.IDForChatEvent(b.w.cfg.Account, b.c.id, eventID, events.ChatTransferred)
+	id := events.IDForChatEvent(b.w.cfg.Account, b.w.cfg.Agent.Token, b.c.id, eventID, events.ChatTransferred)
 	b.add(events.ChatTransferred, id, at, events.TransferredData{Text: text, EventID: eventID})
 }
 
@@ -122,7 +122,7 @@ func (b *batch) transferred(line *lpchat.Event) {
 func (b *batch) ended(end *lpchat.Event, all []lpchat.Event, info *events.InfoData) {
 	acct := b.w.cfg.Account
 	by := endedBy(all, end.ID)
-	b.add(events.ChatEnded, events.IDForChatEvent(acct, b.c.id, end.ID, events.ChatEnded), end.Time,
+	b.add(events.ChatEnded, events.IDForChatEvent(acct, b.w.cfg.Agent.Token, b.c.id, end.ID, events.ChatEnded), end.Time,
 		events.EndedData{EndedBy: by, EventID: end.ID})
 	t := events.TranscriptData{ChatID: b.c.id, Info: info, EndTime: end.Time, EndedBy: by}
 	for i := range all {
@@ -136,7 +136,7 @@ func (b *batch) ended(end *lpchat.Event, all []lpchat.Event, info *events.InfoDa
 	if t.StartTime.IsZero() && len(all) > 0 {
 		t.StartTime = all[0].Time
 	}
-	b.add(events.ChatTranscript, events.IDForChat(acct, b.c.id, events.ChatTranscript), end.Time, t)
+	b.add(events.ChatTranscript, events.IDForChat(acct, b.w.cfg.Agent.Token, b.c.id, events.ChatTranscript), end.Time, t)
 }
 
 func lineData(ev *lpchat.Event) events.LineData {

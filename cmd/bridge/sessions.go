@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/poller"
+)
+
+// workerSessions gives the command consumer each agent's current session and
+// lets commands that change what a poller watches go through that poller.
+type workerSessions struct {
+	account string
+	workers map[string]*poller.Worker // by agent token
+}
+
+// Session implements commands.SessionSource: nil with known=true while the
+// worker has no session (the command fails with session_lost).
+func (s workerSessions) Session(account, token string) (*lpchat.AgentSession, bool) {
+	w, ok := s.worker(account, token)
+	if !ok {
+		return nil, false
+	}
+	return w.Session(), true
+}
+
+// SetAvailability implements commands.AgentNotifier.
+func (s workerSessions) SetAvailability(ctx context.Context, account, token string, a lpchat.Availability) (lpchat.AgentStatus, error) {
+	w, ok := s.worker(account, token)
+	if !ok {
+		return lpchat.AgentStatus{}, fmt.Errorf("agent %q is not run by this bridge", token)
+	}
+	return w.SetAvailability(ctx, a)
+}
+
+// Accepted implements commands.AgentNotifier.
+func (s workerSessions) Accepted(account, token, chatID string) {
+	if w, ok := s.worker(account, token); ok {
+		w.Track(chatID)
+	}
+}
+
+func (s workerSessions) worker(account, token string) (*poller.Worker, bool) {
+	if account != s.account {
+		return nil, false
+	}
+	w, ok := s.workers[token]
+	return w, ok
+}

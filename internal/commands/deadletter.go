@@ -1,0 +1,73 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers of a dead letter. The body is the original message body and the
+// original headers are kept, so a dead letter can be inspected and
+// republished as it came.
+const (
+	HeaderDLQCode       = "Lpbridge-Dlq-Code"       // the error code, e.g. bad_request
+	HeaderDLQReason     = "Lpbridge-Dlq-Reason"     // the error message
+	HeaderDLQSubject    = "Lpbridge-Dlq-Subject"    // the subject the command came on
+	HeaderDLQDeliveries = "Lpbridge-Dlq-Deliveries" // JetStream deliveries (durable commands)
+	HeaderDLQTime       = "Lpbridge-Dlq-Time"       // when it was dead-lettered (RFC 3339)
+	HeaderCommandID     = "Lpbridge-Command-Id"     // the command id (on replies too)
+)
+
+// maxHeaderValue bounds a header value we write.
+const maxHeaderValue = 1024
+
+// deadLetters publishes dead letters into the dead-letter stream.
+type deadLetters struct {
+	js              jetstream.JetStream
+	prefix, account string
+}
+
+// send dead-letters m, which failed with e after deliveries deliveries (0
+// for request-reply).
+func (d *deadLetters) send(ctx context.Context, m *nats.Msg, cmd Command, e *Error, deliveries uint64) error {
+	dl := nats.NewMsg(DeadLetterSubject(d.prefix, d.account, cmd.Agent, cmd.Name))
+	for k, v := range m.Header {
+		dl.Header[k] = append([]string(nil), v...)
+	}
+	dl.Header.Set(HeaderDLQCode, string(e.Code))
+	dl.Header.Set(HeaderDLQReason, headerSafe(e.Message))
+	dl.Header.Set(HeaderDLQSubject, m.Subject)
+	dl.Header.Set(HeaderDLQTime, time.Now().UTC().Format(time.RFC3339Nano))
+	if deliveries > 0 {
+		dl.Header.Set(HeaderDLQDeliveries, strconv.FormatUint(deliveries, 10))
+	}
+	if cmd.ID != "" && cmd.IDSource != idSourceGenerated {
+		dl.Header.Set(HeaderCommandID, headerSafe(cmd.ID))
+	}
+	dl.Data = m.Data
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultPublishTimeout)
+	defer cancel()
+	if _, err := d.js.PublishMsg(pctx, dl); err != nil {
+		return fmt.Errorf("dead letter to %s: %w", dl.Subject, err)
+	}
+	return nil
+}
+
+// headerSafe makes s a one-line header value of bounded length.
+func headerSafe(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxHeaderValue {
+		s = strings.ToValidUTF8(s[:maxHeaderValue], "") + "..."
+	}
+	return s
+}

@@ -1,0 +1,157 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+// run is one run of a command against the agent session that owns its agent.
+type run struct {
+	cmd    Command
+	sess   *lpchat.AgentSession
+	notify AgentNotifier // nil when the session source does not listen
+	// started is when the command was first tried (kept across attempts and
+	// restarts in the results bucket): an ambiguous send is looked for
+	// among the chat's events after it.
+	started time.Time
+	// recheck is set when an earlier attempt may have acted (its call failed
+	// ambiguously, or the bridge died during it): check before acting again.
+	recheck bool
+	// ambiguousAt is when an earlier run's send failed ambiguously (zero if
+	// none did): until window has passed since, a send is not posted again.
+	ambiguousAt time.Time
+	window      time.Duration
+	clockSkew   time.Duration
+}
+
+// handler runs one command and returns its reply result.
+type handler func(ctx context.Context, r *run) (any, error)
+
+// handlers maps each command to its handler. Every name of Names has one.
+func handlers() map[string]handler {
+	return map[string]handler{
+		ChatAccept:          accept,
+		ChatSend:            send,
+		ChatTyping:          typing,
+		ChatClose:           closeChat,
+		ChatTransfer:        transfer,
+		AgentStatus:         setStatus,
+		AgentInfo:           agentInfo,
+		AgentAvailable:      availableAgents,
+		AgentAvailableSlots: availableSlots,
+		ChatTransferSkills:  transferSkills,
+		ChatInfo:            chatInfo,
+		ChatVisitor:         chatVisitor,
+	}
+}
+
+// empty is the result of commands that return nothing: {}.
+type empty struct{}
+
+func accept(ctx context.Context, r *run) (any, error) {
+	if _, err := decodeArgs[noArgs](r.cmd.Body); err != nil {
+		return nil, err
+	}
+	chatID, err := r.sess.Accept(ctx)
+	if err != nil {
+		return nil, acceptError(ctx, r.sess, err)
+	}
+	if r.notify != nil {
+		r.notify.Accepted(r.cmd.Account, r.cmd.Agent, chatID)
+	}
+	return struct {
+		ChatID string `json:"chatId"`
+	}{chatID}, nil
+}
+
+// acceptError maps a failed accept. The API does not say what accepting
+// with nothing ringing answers (chat-agent-api.md §15.3); a service may say
+// 404, which is also its answer for an unknown agent session. So a 404 is
+// told apart by asking for the ringing count: if the session answers, it is
+// alive and nothing was ringing.
+func acceptError(ctx context.Context, sess *lpchat.AgentSession, err error) error {
+	if !errors.Is(err, lpchat.ErrNotFound) || errors.Is(err, lpchat.ErrAmbiguous) {
+		return upstreamError(ctx, err, false)
+	}
+	if _, rerr := sess.IncomingRequests(ctx); rerr != nil {
+		return upstreamError(ctx, rerr, false)
+	}
+	return &Error{Code: CodeNotRinging, Message: "no chat is ringing at this agent", cause: err}
+}
+
+func typing(ctx context.Context, r *run) (any, error) {
+	a, err := decodeArgs[typingArgs](r.cmd.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.sess.SetAgentTyping(ctx, a.ChatID, *a.Typing); err != nil {
+		return nil, upstreamError(ctx, err, true)
+	}
+	return empty{}, nil
+}
+
+// closeChat ends a chat. Ending is not idempotent on the service (a second
+// end is refused), so a retry after an ambiguous failure first looks
+// whether the chat already ended.
+func closeChat(ctx context.Context, r *run) (any, error) {
+	a, err := decodeArgs[chatArgs](r.cmd.Body)
+	if err != nil {
+		return nil, err
+	}
+	if r.recheck && chatEnded(ctx, r.sess, a.ChatID) {
+		return empty{}, nil
+	}
+	if err := r.sess.EndChat(ctx, a.ChatID); err != nil {
+		e := upstreamError(ctx, err, true)
+		if e.Ambiguous && chatEnded(ctx, r.sess, a.ChatID) {
+			return empty{}, nil
+		}
+		return nil, e
+	}
+	return empty{}, nil
+}
+
+// chatEnded reports whether the chat's info says it ended; false when unknown.
+func chatEnded(ctx context.Context, sess *lpchat.AgentSession, chatID string) bool {
+	info, err := sess.ChatInfo(ctx, chatID)
+	return err == nil && info.State == "ended"
+}
+
+func transfer(ctx context.Context, r *run) (any, error) {
+	a, err := decodeArgs[transferArgs](r.cmd.Body)
+	if err != nil {
+		return nil, err
+	}
+	t := lpchat.Transfer{SkillID: string(a.SkillID), AgentID: string(a.AgentID), Text: a.Text}
+	if err := r.sess.Transfer(ctx, a.ChatID, t); err != nil {
+		return nil, upstreamError(ctx, err, true)
+	}
+	return empty{}, nil
+}
+
+func setStatus(ctx context.Context, r *run) (any, error) {
+	a, err := decodeArgs[statusArgs](r.cmd.Body)
+	if err != nil {
+		return nil, err
+	}
+	set := r.sess.SetAvailability
+	if r.notify != nil {
+		set = func(ctx context.Context, av lpchat.Availability) (lpchat.AgentStatus, error) {
+			return r.notify.SetAvailability(ctx, r.cmd.Account, r.cmd.Agent, av)
+		}
+	}
+	st, err := set(ctx, lpchat.Availability(a.Status))
+	if err != nil {
+		return nil, upstreamError(ctx, err, false)
+	}
+	status := string(st.Chat)
+	if status == "" {
+		status = a.Status
+	}
+	return struct {
+		Status string `json:"status"`
+	}{status}, nil
+}

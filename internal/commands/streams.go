@@ -1,0 +1,97 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// dlqMaxAge is how long dead letters are kept for inspection.
+const dlqMaxAge = 7 * 24 * time.Hour
+
+// durableDuplicateWindow lets JetStream drop a durable command published
+// twice with the same Nats-Msg-Id (a publisher's retry) before it is stored.
+const durableDuplicateWindow = 2 * time.Minute
+
+// ensureDeadLetterStream creates or updates the stream keeping dead letters
+// (<prefix>.dlq.>), so they outlive the moment and can be inspected with
+// `nats stream view`.
+func ensureDeadLetterStream(ctx context.Context, js jetstream.JetStream, cfg Config) error {
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.DLQStreamName,
+		Description: "lpbridge dead-lettered commands",
+		Subjects:    []string{strings.Join([]string{cfg.Prefix, kindDLQ, ">"}, ".")},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      dlqMaxAge,
+		Replicas:    cfg.Replicas,
+		Storage:     cfg.Storage,
+		Duplicates:  durableDuplicateWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("dead-letter stream %s: %w", cfg.DLQStreamName, err)
+	}
+	return nil
+}
+
+// ensureCommandStream creates or updates the stream capturing durable
+// commands (<prefix>.dcmd.>). It is a work queue: a command is removed once
+// a bridge acknowledged it, and waits while no bridge runs.
+func ensureCommandStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.StreamName,
+		Description: "lpbridge durable commands",
+		Subjects:    []string{strings.Join([]string{cfg.Prefix, kindDurable, ">"}, ".")},
+		Retention:   jetstream.WorkQueuePolicy,
+		MaxAge:      cfg.StreamMaxAge,
+		Replicas:    cfg.Replicas,
+		Storage:     cfg.Storage,
+		Duplicates:  durableDuplicateWindow,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("command stream %s: %w", cfg.StreamName, err)
+	}
+	return s, nil
+}
+
+// durableConsumerConfig is the account's durable consumer of the command
+// stream. It allows one delivery more than MaxDeliver: a bridge that died
+// during the last try still sees the command once more, and dead-letters it.
+func durableConsumerConfig(cfg Config) jetstream.ConsumerConfig {
+	name := "lpbridge_commands_" + safeName(cfg.Account)
+	return jetstream.ConsumerConfig{
+		Name:          name,
+		Durable:       name,
+		Description:   "lpbridge command consumer for account " + cfg.Account,
+		FilterSubject: strings.Join([]string{cfg.Prefix, kindDurable, cfg.Account, ">"}, "."),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait(cfg),
+		MaxDeliver:    cfg.MaxDeliver + 1,
+		MaxAckPending: maxAckPending,
+	}
+}
+
+// ackWait covers the longest a durable command can take before it is
+// acknowledged: its run, the look for an ambiguous send after the run's time
+// ran out, the command.result publication, and the KV writes. A shorter one
+// would redeliver a command that is still being run.
+func ackWait(cfg Config) time.Duration {
+	return cfg.Timeout + sendCheckTimeout + resultPublishTimeout + leaseMargin
+}
+
+// maxAckPending bounds the durable commands out at once; they are handled
+// one at a time, so a few suffice.
+const maxAckPending = 16
+
+// safeName maps s to letters, digits, '-' and '_' for consumer names.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if nameRune(r) {
+			return r
+		}
+		return '_'
+	}, s)
+}

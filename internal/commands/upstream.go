@@ -1,0 +1,59 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+)
+
+// upstreamError maps an lpchat error to the command error codes. A 404 on
+// a chat call means the chat is not held by this agent session; on an
+// agent-level call it means the agent session itself is gone.
+func upstreamError(ctx context.Context, err error, chatScoped bool) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	ambiguous := errors.Is(err, lpchat.ErrAmbiguous)
+	out := func(code Code) *Error {
+		return &Error{Code: code, Message: err.Error(), Ambiguous: ambiguous, fromService: true, cause: err}
+	}
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		return out(CodeTimeout)
+	case ambiguous:
+		return out(CodeTimeout)
+	case errors.Is(err, lpchat.ErrAuth):
+		return out(CodeSessionLost)
+	case errors.Is(err, lpchat.ErrNotFound):
+		if chatScoped {
+			return out(CodeChatNotFound)
+		}
+		return out(CodeSessionLost)
+	case chatScoped && status(err) == http.StatusForbidden:
+		// The chat is readable but no longer this agent's (transferred, requeued).
+		return out(CodeChatNotFound)
+	case errors.Is(err, lpchat.ErrNotRinging):
+		return out(CodeNotRinging)
+	case errors.Is(err, lpchat.ErrRateLimited):
+		return out(CodeRateLimited)
+	case errors.Is(err, lpchat.ErrServer), errors.Is(err, lpchat.ErrProtocol):
+		return out(CodeUpstreamError)
+	case errors.Is(err, lpchat.ErrBadRequest):
+		return out(CodeBadRequest)
+	case errors.Is(err, context.Canceled):
+		return out(CodeTimeout)
+	}
+	return out(CodeInternal)
+}
+
+// status is the HTTP status of an lpchat error, 0 when there is none.
+func status(err error) int {
+	var ae *lpchat.APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
