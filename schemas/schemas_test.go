@@ -15,6 +15,7 @@ import (
 var wantCommands = []string{
 	"agent.available-agents", "agent.available-slots", "agent.info", "agent.status",
 	"chat.accept", "chat.close", "chat.info", "chat.send", "chat.transfer", "chat.transfer-skills", "chat.typing",
+	"chat.visitor",
 }
 
 func compile(t *testing.T) *schemas.Set {
@@ -196,6 +197,8 @@ func TestCommands(t *testing.T) {
 		{"agent.available-slots", `{"agent":"ann"}`},
 		{"chat.transfer-skills", `{"chatId":"c"}`},
 		{"chat.info", `{"chatId":"c"}`},
+		{"chat.visitor", `{"chatId":"c"}`},
+		{"chat.visitor", `{"id":"v-1","chatId":"c"}`},
 	}
 	for _, tt := range good {
 		if err := s.ValidateCommand(tt.cmd, []byte(tt.body)); err != nil {
@@ -224,6 +227,9 @@ func TestCommands(t *testing.T) {
 		{"agent.available-slots", `{"maxWaitTime":10}`},
 		{"agent.available-slots", `{"skill":"S","maxWaitTime":90000}`},
 		{"chat.info", `[]`},
+		{"chat.visitor", `{}`},
+		{"chat.visitor", `{"chatId":""}`},
+		{"chat.visitor", `{"chatId":"c","visitorId":"v"}`},
 	}
 	for _, tt := range bad {
 		if err := s.ValidateCommand(tt.cmd, []byte(tt.body)); !errors.Is(err, schemas.ErrInvalid) {

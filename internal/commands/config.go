@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // Defaults of Config.
@@ -95,6 +98,13 @@ type Config struct {
 	MaxQueuedPerAgent int
 	// Storage of the streams and bucket [jetstream.FileStorage].
 	Storage jetstream.StorageType
+	// Metrics counts commands by name and outcome [nil = none].
+	Metrics *telemetry.Metrics
+	// Tracer traces every command as a span "lpbridge.command <name>",
+	// continuing the trace of a traceparent the command carries; the reply
+	// and the command.result event carry the span's traceparent
+	// [nil = no spans; a caller's traceparent is still passed through].
+	Tracer trace.TracerProvider
 }
 
 func (c *Config) setDefaults() {

@@ -11,9 +11,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/tracing"
 )
 
 // SessionSource finds the agent session that owns an agent. The bridge maps
@@ -61,6 +63,7 @@ type Consumer struct {
 	decodeOpts DecodeOptions
 	handlers   map[string]handler
 	owner      string // this consumer's id in result claims
+	tracer     trace.Tracer
 
 	results *results
 	dead    *deadLetters
@@ -99,6 +102,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, sessions SessionSour
 		decodeOpts: DecodeOptions{Prefix: cfg.Prefix, Account: cfg.Account, MaxBodyBytes: cfg.MaxBodyBytes},
 		handlers:   handlers(),
 		owner:      nuid.Next(),
+		tracer:     tracing.Tracer(cfg.Tracer),
 		dead:       &deadLetters{js: js, prefix: cfg.Prefix, account: cfg.Account},
 		lanes:      lanes{max: cfg.MaxQueuedPerAgent},
 		ready:      make(chan struct{}),

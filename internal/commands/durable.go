@@ -134,28 +134,28 @@ func (poisonPublisher) Close() error { return nil }
 // handleDurable runs one durable command and decides its fate.
 func (c *Consumer) handleDurable(wm *message.Message) (err error) {
 	start := time.Now()
-	ctx := context.WithoutCancel(wm.Context())
 	m, delivered := natsMsg(wm)
+	cmd, derr := c.decode(m)
+	ctx, span := c.startSpan(context.WithoutCancel(wm.Context()), m, cmd, modeDurable, delivered)
+	defer span.End()
 	defer c.recoverDurable(ctx, wm, m, &err)
 	var out outcome
 	if delivered > uint64(c.cfg.MaxDeliver) {
-		cmd, _ := Decode(m, c.decodeOpts)
-		if cmd.ID == "" {
-			cmd.ID, cmd.IDSource = nuid.Next(), idSourceGenerated
-		}
 		out = failure(cmd, failf(CodeTimeout, "given up after %d deliveries", c.cfg.MaxDeliver), int(delivered))
 	} else {
-		out = c.process(ctx, m)
+		out = c.process(ctx, cmd, derr)
 	}
 	if out.err != nil && out.err.Code.Transient() {
 		if delivered < uint64(c.cfg.MaxDeliver) {
-			c.logOutcome(ctx, out, "durable", time.Since(start))
+			c.observe(ctx, out)
+			c.logOutcome(ctx, out, modeDurable, time.Since(start))
 			return &redeliver{out.err}
 		}
 		out.deadLetter = true
 	}
 	c.publishResult(ctx, out)
-	c.logOutcome(ctx, out, "durable", time.Since(start))
+	c.observe(ctx, out)
+	c.logOutcome(ctx, out, modeDurable, time.Since(start))
 	if out.deadLetter {
 		return markDeadLetter(wm, out.err)
 	}
@@ -171,12 +171,10 @@ func (c *Consumer) recoverDurable(ctx context.Context, wm *message.Message, m *n
 		return
 	}
 	c.logger.Error("command handling panicked", "subject", m.Subject, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-	cmd, _ := Decode(m, c.decodeOpts)
-	if cmd.ID == "" {
-		cmd.ID, cmd.IDSource = nuid.Next(), idSourceGenerated
-	}
+	cmd, _ := c.decode(m)
 	out := failure(cmd, failf(CodeInternal, "command failed unexpectedly"), 1)
 	c.publishResult(ctx, out)
+	c.observe(ctx, out)
 	*err = markDeadLetter(wm, out.err)
 }
 

@@ -23,19 +23,30 @@ import (
 // message carried none: such a command cannot be deduplicated.
 const idSourceGenerated = "generated"
 
-// process handles one command message, in either mode: decode, validate,
-// deduplicate, run. A known command without a schema in schemas/ is
-// checked by its handler's strict decoding alone. It never panics and never blocks longer than about
-// twice the command timeout.
-func (c *Consumer) process(ctx context.Context, m *nats.Msg) outcome {
+// decode decodes a command message (see Decode); a command without an id
+// gets a generated one, which cannot be deduplicated.
+func (c *Consumer) decode(m *nats.Msg) (Command, error) {
 	cmd, err := Decode(m, c.decodeOpts)
 	if cmd.ID == "" {
 		cmd.ID, cmd.IDSource = nuid.Next(), idSourceGenerated
 	}
-	if err != nil {
-		return failure(cmd, err, 1)
+	return cmd, err
+}
+
+// process handles one decoded command message (decodeErr is decode's
+// error), in either mode: validate, deduplicate, run. Every known command
+// has a schema in schemas/commands; one without is a bridge bug (internal),
+// never run unchecked. It never panics and never blocks longer than about
+// twice the command timeout.
+func (c *Consumer) process(ctx context.Context, cmd Command, decodeErr error) outcome {
+	if decodeErr != nil {
+		return failure(cmd, decodeErr, 1)
 	}
-	if err := c.validator.ValidateCommand(cmd.Name, cmd.Body); err != nil && !errors.Is(err, schemas.ErrUnknownSchema) {
+	switch err := c.validator.ValidateCommand(cmd.Name, cmd.Body); {
+	case errors.Is(err, schemas.ErrUnknownSchema):
+		return failure(cmd, &Error{Code: CodeInternal,
+			Message: fmt.Sprintf("command %q has no schema in schemas/commands", cmd.Name), cause: err}, 1)
+	case err != nil:
 		return failure(cmd, &Error{Code: CodeBadRequest,
 			Message: fmt.Sprintf("body does not match schemas/commands/%s.json: %s", cmd.Name, trimError(err)), cause: err}, 1)
 	}
@@ -205,7 +216,7 @@ func (c *Consumer) publishResult(ctx context.Context, out outcome) {
 			CommandID: out.cmd.ID, Command: name, OK: out.reply.OK,
 			Result: out.reply.Result, Error: out.reply.Error,
 		},
-		TraceParent: out.cmd.TraceParent,
+		TraceParent: traceParent(ctx, out.cmd),
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultPublishTimeout)
 	defer cancel()

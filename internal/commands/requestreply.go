@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
+
+	"github.com/lpbridge/lpbridge/internal/tracing"
 )
 
 // flushTimeout bounds the round trip that makes sure the server has the
@@ -51,16 +52,20 @@ func (c *Consumer) laneKey(subject string) string {
 // detached from ctx: shutdown stops taking commands, not the ones running.
 func (c *Consumer) handleRequest(ctx context.Context, m *nats.Msg) {
 	start := time.Now()
+	cmd, err := c.decode(m)
+	ctx, span := c.startSpan(ctx, m, cmd, modeRequest, 0)
+	defer span.End()
 	defer c.recoverRequest(ctx, m)
-	out := c.process(context.WithoutCancel(ctx), m)
-	c.respond(m, out)
+	out := c.process(context.WithoutCancel(ctx), cmd, err)
+	c.respond(ctx, m, out)
 	c.publishResult(ctx, out)
 	if out.deadLetter {
 		if err := c.dead.send(ctx, m, out.cmd, out.err, 0); err != nil {
 			c.logger.Error("dead letter not published", "subject", m.Subject, "err", err)
 		}
 	}
-	c.logOutcome(ctx, out, "request", time.Since(start))
+	c.observe(ctx, out)
+	c.logOutcome(ctx, out, modeRequest, time.Since(start))
 }
 
 // recoverRequest answers a command whose handling panicked (a bug) with
@@ -72,13 +77,11 @@ func (c *Consumer) recoverRequest(ctx context.Context, m *nats.Msg) {
 		return
 	}
 	c.logger.Error("command handling panicked", "subject", m.Subject, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-	cmd, _ := Decode(m, c.decodeOpts)
-	if cmd.ID == "" {
-		cmd.ID, cmd.IDSource = nuid.Next(), idSourceGenerated
-	}
+	cmd, _ := c.decode(m)
 	out := failure(cmd, failf(CodeInternal, "command failed unexpectedly"), 1)
-	c.respond(m, out)
+	c.respond(ctx, m, out)
 	c.publishResult(ctx, out)
+	c.observe(ctx, out)
 	if err := c.dead.send(ctx, m, out.cmd, out.err, 0); err != nil {
 		c.logger.Error("dead letter not published", "subject", m.Subject, "err", err)
 	}
@@ -92,18 +95,23 @@ func (c *Consumer) refuse(ctx context.Context, m *nats.Msg) {
 	if cmd.ID == "" {
 		cmd.IDSource = idSourceGenerated
 	}
+	ctx, span := c.startSpan(ctx, m, cmd, modeRequest, 0)
+	defer span.End()
 	out := failure(cmd, failf(CodeRateLimited, "more than %d commands are waiting for agent %q", c.cfg.MaxQueuedPerAgent, cmd.Agent), 0)
-	c.respond(m, out)
-	c.logOutcome(ctx, out, "request", 0)
+	c.respond(ctx, m, out)
+	c.observe(ctx, out)
+	c.logOutcome(ctx, out, modeRequest, 0)
 }
 
-// respond sends the reply, if the sender asked for one.
-func (c *Consumer) respond(m *nats.Msg, out outcome) {
+// respond sends the reply, if the sender asked for one. It carries the
+// traceparent of the command's span (ctx), so the sender's trace joins it.
+func (c *Consumer) respond(ctx context.Context, m *nats.Msg, out outcome) {
 	if m.Reply == "" {
 		return
 	}
 	r := nats.NewMsg(m.Reply)
 	r.Header.Set("Content-Type", "application/json")
+	tracing.Inject(ctx, r.Header.Set)
 	if out.cmd.ID != "" && out.cmd.IDSource != idSourceGenerated {
 		r.Header.Set(HeaderCommandID, headerSafe(out.cmd.ID))
 	}

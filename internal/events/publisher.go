@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lpbridge/lpbridge/internal/telemetry"
+	"github.com/lpbridge/lpbridge/internal/tracing"
 )
 
 // PublisherConfig configures a Publisher.
@@ -24,6 +28,9 @@ type PublisherConfig struct {
 	// Stream, when set, makes JetStream reject an event that would not be
 	// stored in this stream (expected-stream header). Optional.
 	Stream string
+	// Metrics counts published, duplicate and failed events by type and
+	// times the acks. Optional: nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 func (c *PublisherConfig) setDefaults() {
@@ -86,11 +93,19 @@ func (p *Publisher) Config() PublisherConfig { return p.cfg }
 // sent, so an invalid event publishes nothing. On failure it returns a
 // *PublishError (errors.Is ErrPublish) naming the event; the events after it
 // are not published.
+//
+// An event without a TraceParent gets the one of the span in ctx, if any
+// (a poll tick, a command), as its traceparent extension.
 func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 	msgs := make([]*nats.Msg, len(evs))
+	traceParent := tracing.TraceParent(ctx)
 	for i, e := range evs {
+		if e.TraceParent == "" {
+			e.TraceParent = traceParent
+		}
 		msg, err := Encode(e, p.cfg.Encoding, p.cfg.DataSchemaBase)
 		if err != nil {
+			p.cfg.Metrics.EventPublishFailed(string(e.Type))
 			return &PublishError{Index: i, EventID: e.ID, Subject: Subject(p.cfg.Prefix, e), Err: err}
 		}
 		msg.Subject = Subject(p.cfg.Prefix, e)
@@ -101,12 +116,15 @@ func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 		opts = append(opts, jetstream.WithExpectStream(p.cfg.Stream))
 	}
 	for i, msg := range msgs {
+		start := time.Now()
 		ack, err := p.js.PublishMsg(ctx, msg, opts...)
 		if err != nil {
+			p.cfg.Metrics.EventPublishFailed(string(evs[i].Type))
 			p.logger.WarnContext(ctx, "event not published",
 				"event_id", evs[i].ID, "subject", msg.Subject, "error", err)
 			return &PublishError{Index: i, EventID: evs[i].ID, Subject: msg.Subject, Err: err}
 		}
+		p.cfg.Metrics.EventPublished(string(evs[i].Type), ack.Duplicate, time.Since(start))
 		if ack.Duplicate {
 			p.logger.DebugContext(ctx, "duplicate event dropped by JetStream",
 				"event_id", evs[i].ID, "subject", msg.Subject, "stream", ack.Stream, "seq", ack.Sequence)

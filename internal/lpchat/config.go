@@ -46,6 +46,13 @@ type Config struct {
 	Logger *slog.Logger
 	// UserAgent is sent as User-Agent when set; default Go's.
 	UserAgent string
+	// OnRetry, when set, is called before each retry the retry policy
+	// makes, with the failed attempt's method, URL path (no query) and
+	// status (0: no response arrived). For metrics, e.g.
+	// telemetry.Metrics.LPRetryRequest; the path holds ids, so map it to a
+	// bounded name before using it as a label. It runs on the caller's
+	// goroutine and must not block. Default nil.
+	OnRetry func(method, path string, status int)
 }
 
 // RetryPolicy is LivePerson's retry recommendation (§9) as data.

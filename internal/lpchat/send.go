@@ -88,6 +88,9 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 				slog.Int("status", e.Status), slog.Int("attempt", attempt), slog.String("error", e.Error()))
 			return nil, e
 		}
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(k.method, path, o.status)
+		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "request will be retried",
 			slog.String("op", k.op), slog.String("method", k.method), slog.String("path", path),
 			slog.Int("status", o.status), slog.Bool("network_error", o.netErr),

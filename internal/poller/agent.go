@@ -99,6 +99,7 @@ func (w *Worker) setChats() {
 		}
 	}
 	slices.Sort(ids)
+	w.gauges.setChats(w.cfg.Metrics, len(ids))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !slices.Equal(ids, w.agent.Chats) {

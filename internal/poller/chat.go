@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
@@ -25,6 +26,7 @@ type chat struct {
 	retiring   bool         // ended or left: save the cursor, then drop it
 	visitID    string
 	info       *events.InfoData // last info published by this process
+	newest     time.Time        // time of the newest event published since the last save (cursor lag)
 }
 
 func newChat(id string, cur state.Cursor, found bool) *chat {
@@ -126,6 +128,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 			return fmt.Errorf("poller: publish events of chat %s: %w", c.id, err)
 		}
 		n.unsaved = true
+		n.newest = newestTime(n.newest, b.evs)
 	}
 	*c = n
 	return w.saveChat(ctx, c)
@@ -185,6 +188,10 @@ func (w *Worker) saveChat(ctx context.Context, c *chat) error {
 			return fmt.Errorf("poller: save cursor of chat %s: %w", c.id, err)
 		}
 		c.unsaved = false
+		if !c.newest.IsZero() {
+			w.cfg.Metrics.ObserveCursorLag(time.Since(c.newest))
+			c.newest = time.Time{}
+		}
 	}
 	if c.retiring {
 		delete(w.chats, c.id)

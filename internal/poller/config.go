@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // Defaults of Config; chat-agent-api.md §8 and §9 give the reasons.
@@ -76,6 +78,12 @@ type Config struct {
 	// context ends [false]. Leave it off to let a restarted bridge resume
 	// the agent session and keep its chats.
 	LogoutOnStop bool
+	// Metrics records poll latency, logins, session restarts, active
+	// agents and chats, and cursor lag [nil = none]. May be shared.
+	Metrics *telemetry.Metrics
+	// Tracer traces every poll tick as a span "lpbridge.poll"; the events
+	// a tick publishes carry its traceparent [nil = no tracing].
+	Tracer trace.TracerProvider
 }
 
 func (c *Config) setDefaults() {

@@ -203,6 +203,8 @@ type got struct {
 	Seq     int64
 	Data    any
 	Raw     []byte // the data as it arrived, for schema validation
+	// TraceParent is the event's traceparent extension ("" without one).
+	TraceParent string
 }
 
 // collector reads every event of the stream, in stream order.
@@ -244,7 +246,8 @@ func (c *collector) add(m jetstream.Msg) {
 		c.bad = append(c.bad, fmt.Errorf("from cloudevent %s: %w", m.Subject(), err))
 		return
 	}
-	c.evs = append(c.evs, got{ID: ev.ID, Subject: m.Subject(), Type: ev.Type, ChatID: ev.ChatID, Seq: ev.Seq, Data: ev.Data, Raw: ce.Data()})
+	c.evs = append(c.evs, got{ID: ev.ID, Subject: m.Subject(), Type: ev.Type, ChatID: ev.ChatID, Seq: ev.Seq, Data: ev.Data, Raw: ce.Data(),
+		TraceParent: ev.TraceParent})
 }
 
 // all returns a copy of what arrived so far; undecodable messages fail the test.

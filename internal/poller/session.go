@@ -118,6 +118,7 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 	if err := w.flushAgent(ctx); err != nil {
 		w.log.Warn("publishing agent events failed; will retry", "err", err)
 	}
+	w.agentUp()
 	return as, nil
 }
 
@@ -126,7 +127,11 @@ func (w *Worker) login(ctx context.Context) error {
 	if err := w.allow(ctx); err != nil {
 		return err
 	}
-	if _, err := w.client.Login(ctx, w.cfg.Agent.Credentials); err != nil {
+	_, err := w.client.Login(ctx, w.cfg.Agent.Credentials)
+	if ctx.Err() == nil { // a login cut off by shutdown says nothing
+		w.cfg.Metrics.LPLogin(loginResult(err))
+	}
+	if err != nil {
 		return fmt.Errorf("poller: login: %w", err)
 	}
 	w.lastRefresh = time.Now()

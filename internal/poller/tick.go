@@ -16,10 +16,13 @@ import (
 // Other failures cost one extra interval and polling goes on.
 func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool) error {
 	for n := 0; ; n++ {
-		err := w.keepLogin(ctx)
+		tctx, span := w.startTick(ctx)
+		start := time.Now()
+		err := w.keepLogin(tctx)
 		if err == nil {
-			err = w.tick(ctx, as, n%w.cfg.SessionSyncEvery == 0)
+			err = w.tick(tctx, as, n%w.cfg.SessionSyncEvery == 0)
 		}
+		w.endTick(ctx, span, start, err)
 		wait := w.interval()
 		switch {
 		case ctx.Err() != nil:

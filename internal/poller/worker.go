@@ -9,9 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/state"
+	"github.com/lpbridge/lpbridge/internal/tracing"
 )
 
 // Publisher publishes events in order and returns once JetStream acked all
@@ -36,6 +39,7 @@ type Worker struct {
 	pub    Publisher
 	store  Store
 	log    *slog.Logger
+	tracer trace.Tracer
 
 	session atomic.Pointer[lpchat.AgentSession]
 	lastOK  atomic.Int64 // unix nanoseconds of the last good tick; 0 = never
@@ -58,6 +62,7 @@ type Worker struct {
 	forceSync   bool             // read chatSessions at the next tick
 	lostSession bool             // the saved agent session is known to be gone
 	lastRefresh time.Time
+	gauges      gauges // this worker's share of the active agents and chats gauges
 }
 
 // New returns a Worker for cfg.Agent. client must be the agent's own Client
@@ -89,6 +94,7 @@ func New(cfg Config, client *lpchat.Client, pub Publisher, store Store, logger *
 		pub:     pub,
 		store:   store,
 		log:     logger,
+		tracer:  tracing.Tracer(cfg.Tracer),
 		handed:  map[string]string{},
 		chats:   map[string]*chat{},
 		ignored: map[string]bool{},
@@ -167,10 +173,12 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 	}
 	err = w.poll(ctx, as, &polled)
 	w.session.Store(nil)
+	w.agentDown()
 	if ctx.Err() != nil {
 		return polled, nil
 	}
 	w.log.Warn("agent session lost", "agentSessionId", as.ID, "err", err)
+	w.cfg.Metrics.AgentSessionRestart(restartReason(err))
 	w.lostSession = true
 	w.mu.Lock()
 	w.emitAgent(events.AgentSession, func(*state.AgentState) any {
@@ -194,6 +202,7 @@ func (w *Worker) stop(ctx context.Context) {
 			w.log.Warn("saving a cursor at shutdown failed; its events will be published again", "chatId", c.id, "err", err)
 		}
 	}
+	w.releaseGauges()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cfg.LogoutOnStop && w.agent.AgentSessionID != "" {

@@ -195,6 +195,17 @@ func (m *Metrics) LPRetry(op string, reason RetryReason) {
 	m.lpRetries.WithLabelValues(m.operations.norm(op), m.retryReasons.norm(string(reason))).Inc()
 }
 
+// LPRetryRequest is LPRetry of a request given by its method and URL path
+// (named by LPMethodOperation) and the status of the attempt that failed
+// (0: no response; classified by RetryReasonFor). Its signature fits
+// lpchat's retry hook.
+func (m *Metrics) LPRetryRequest(method, path string, status int) {
+	if m == nil {
+		return
+	}
+	m.LPRetry(LPMethodOperation(method, path), RetryReasonFor(status))
+}
+
 // LPLogin counts one login attempt by its result.
 func (m *Metrics) LPLogin(result LoginResult) {
 	if m == nil {

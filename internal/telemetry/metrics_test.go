@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,27 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 	exercise(m) // must not panic
 	if rt := telemetry.InstrumentTransport(nil, m, nil); rt == nil {
 		t.Error("InstrumentTransport with nil Metrics returned nil")
+	}
+}
+
+func TestLPRetryRequestNamesOperationAndReason(t *testing.T) {
+	m := newMetrics(t)
+	const events = "/api/account/1/agentSession/2/chat/H1-abcK2/events"
+	m.LPRetryRequest(http.MethodGet, events, 503)
+	m.LPRetryRequest(http.MethodPost, events, 0)
+	m.LPRetryRequest(http.MethodPost, "/api/account/1/login", 429)
+	var nilMetrics *telemetry.Metrics
+	nilMetrics.LPRetryRequest(http.MethodGet, events, 503) // nil-safe
+
+	for _, tt := range []struct {
+		op, reason string
+	}{
+		{telemetry.OpChatEvents, "server_error"},
+		{telemetry.OpChatEventsAdd, "network"},
+		{telemetry.OpLogin, "rate_limited"},
+	} {
+		if got := value(t, m.Registry(), "lpbridge_lp_retries_total", map[string]string{"operation": tt.op, "reason": tt.reason}); got != 1 {
+			t.Errorf("retries{%s,%s} = %v, want 1", tt.op, tt.reason, got)
+		}
 	}
 }

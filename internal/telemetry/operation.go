@@ -196,8 +196,14 @@ func chatOperation(name string) string {
 // or the end of the chat). Login, refresh and logout keep their names.
 // It is InstrumentTransport's default.
 func LPRequestOperation(r *http.Request) string {
-	op := LPOperation(r.URL.Path)
-	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == "" {
+	return LPMethodOperation(r.Method, r.URL.Path)
+}
+
+// LPMethodOperation is LPRequestOperation of a request given by its method
+// and URL path, for callers that have no *http.Request (lpchat's retry hook).
+func LPMethodOperation(method, path string) string {
+	op := LPOperation(path)
+	if method == http.MethodGet || method == http.MethodHead || method == "" {
 		return op
 	}
 	switch op {

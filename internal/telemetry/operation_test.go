@@ -134,3 +134,18 @@ func FuzzLPOperation(f *testing.F) {
 		}
 	})
 }
+
+func TestLPMethodOperationMatchesRequests(t *testing.T) {
+	const chat = "/api/account/1/agentSession/2/chat/H1-abcK2"
+	for _, tt := range []struct{ method, path, want string }{
+		{http.MethodGet, chat + "/events", telemetry.OpChatEvents},
+		{http.MethodPost, chat + "/events", telemetry.OpChatEventsAdd},
+		{"", chat + "/info", telemetry.OpChatInfo},
+		{http.MethodPost, "/api/account/1/login", telemetry.OpLogin},
+		{http.MethodPost, "/api/account/1/agentSession", telemetry.OpAgentSessionStart},
+	} {
+		if got := telemetry.LPMethodOperation(tt.method, tt.path); got != tt.want {
+			t.Errorf("LPMethodOperation(%s %s) = %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
