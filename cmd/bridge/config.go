@@ -89,8 +89,22 @@ type Config struct {
 	// CommandsMaxBodyBytes bounds a command body.
 	CommandsMaxBodyBytes int `envconfig:"COMMANDS_MAX_BODY_BYTES" default:"65536" desc:"largest command body"`
 
+	// ShutdownTimeout bounds the graceful shutdown after SIGTERM.
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s" desc:"bound of the graceful shutdown (finish commands, set Away, save cursors, drain NATS); keep it below the pod's terminationGracePeriodSeconds"`
+	// AwayOnStop sets each agent Away before the bridge stops.
+	AwayOnStop bool `envconfig:"AWAY_ON_STOP" default:"false" desc:"set each agent Away at shutdown, so no chat is routed to it while no bridge polls"`
+	// LogoutOnStop logs each agent out at shutdown (agent.session ended).
+	LogoutOnStop bool `envconfig:"LOGOUT_ON_STOP" default:"false" desc:"log each agent out at shutdown and publish agent.session ended; off, a restarted bridge resumes the agent session and its chats"`
+
 	// HTTPAddr serves /metrics, /livez and /readyz; empty disables it.
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the HTTP server for /metrics, /livez, /readyz (:8080 in Kubernetes); empty disables it"`
+
+	// OTLPEndpoint is the OpenTelemetry collector receiving traces; empty disables tracing.
+	OTLPEndpoint string `envconfig:"OTLP_ENDPOINT" desc:"OpenTelemetry collector for traces (OTLP/HTTP): host:port or http(s)://host:port[/path]; empty disables tracing"`
+	// OTLPInsecure sends traces over plain HTTP to a host:port endpoint.
+	OTLPInsecure bool `envconfig:"OTLP_INSECURE" default:"false" desc:"plain HTTP to a host:port BRIDGE_OTLP_ENDPOINT (a URL's scheme decides by itself)"`
+	// TraceSampleRatio is the fraction of new traces sampled.
+	TraceSampleRatio float64 `envconfig:"TRACE_SAMPLE_RATIO" default:"1" desc:"fraction of new traces (poll ticks, commands without a traceparent) sampled, 0 < r <= 1; a command's traceparent decides for its own trace"`
 
 	// LogFormat is text or json.
 	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"log format: text or json"`
@@ -136,6 +150,12 @@ func (c Config) Validate() error {
 	}
 	if c.DuplicateWindow < time.Minute {
 		errs = append(errs, errors.New("BRIDGE_DUPLICATE_WINDOW must be at least 1m so a restart stays inside it"))
+	}
+	if c.TraceSampleRatio <= 0 || c.TraceSampleRatio > 1 {
+		errs = append(errs, fmt.Errorf("BRIDGE_TRACE_SAMPLE_RATIO %v: want 0 < r <= 1", c.TraceSampleRatio))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("BRIDGE_SHUTDOWN_TIMEOUT must be positive"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid config: %w", err)

@@ -15,13 +15,13 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/lpbridge/lpbridge/internal/commands"
@@ -31,6 +31,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/poller"
 	"github.com/lpbridge/lpbridge/internal/state"
 	"github.com/lpbridge/lpbridge/internal/telemetry"
+	"github.com/lpbridge/lpbridge/internal/tracing"
 	"github.com/lpbridge/lpbridge/schemas"
 )
 
@@ -39,6 +40,12 @@ const envPrefix = "BRIDGE"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, a second one kills at once instead of
+		// waiting for the graceful shutdown.
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
@@ -68,8 +75,10 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// run is the whole bridge: it returns when ctx is done (nil) or when it
-// cannot start (an error naming what failed).
+// run is the whole bridge: when ctx is done it shuts down (see shutdown)
+// and returns nil, or errShutdownTimeout when that took longer than
+// BRIDGE_SHUTDOWN_TIMEOUT; it returns an error naming what failed when it
+// cannot start.
 func run(ctx context.Context, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig()
 	if err != nil {
@@ -84,6 +93,23 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 	}()
 
+	// Tracing first, so that its flush runs last (stopAll runs backwards),
+	// after the workers and the command consumer ended their spans.
+	tracer, stopTracing, err := tracing.Setup(ctx, tracing.Config{
+		Endpoint: cfg.OTLPEndpoint, Insecure: cfg.OTLPInsecure, SampleRatio: cfg.TraceSampleRatio, Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("invalid config: %w", err)
+	}
+	stopAll = append(stopAll, func() {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(fctx); err != nil {
+			logger.Warn("flushing traces failed", "err", err)
+		}
+	})
+	metrics := telemetry.NewMetrics(telemetry.WithCommands(commands.Names()...))
+
 	natsURL := cfg.NATSURL
 	if natsURL == "" {
 		ns, stopNATS, err := embeddedNATS(cfg, logger)
@@ -97,11 +123,13 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("invalid config: %w", err)
 	}
-	nc, err := connectNATS(ctx, natsURL, opts)
+	nc, err := connectNATS(ctx, natsURL, opts, logger)
 	if err != nil {
 		return err
 	}
-	stopAll = append(stopAll, func() { _ = nc.Drain() })
+	// shutdown drains it; this closes it when run fails to start or the
+	// drain did not finish in time.
+	stopAll = append(stopAll, nc.Close)
 
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -115,6 +143,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	pub, err := events.NewPublisher(js, events.PublisherConfig{
 		Prefix: cfg.SubjectPrefix, Encoding: events.Encoding(cfg.EventEncoding), DataSchemaBase: cfg.DataSchemaBase,
+		Metrics: metrics,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("event publisher: %w", err)
@@ -145,7 +174,6 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		stopAll = append(stopAll, func() { _ = sub.Unsubscribe() })
 	}
 
-	metrics := telemetry.NewMetrics()
 	health := &telemetry.Health{}
 	health.Register("nats", func(context.Context) error {
 		if st := nc.Status(); st != nats.CONNECTED {
@@ -163,20 +191,22 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 
 	// One budget per account: all its agents share LivePerson's patience.
 	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
-	var wg sync.WaitGroup
+	parts := bridgeParts{nc: nc}
 	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{}}
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
 			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, nil),
 			Logger:    logger.With("agent", a.LoginName),
+			OnRetry:   metrics.LPRetryRequest,
 		})
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
 		}
 		w, err := poller.New(poller.Config{
 			Account: account, Agent: a, PollInterval: cfg.PollInterval,
-			RefreshEvery: cfg.RefreshInterval, Budget: budget,
+			RefreshEvery: cfg.RefreshInterval, Budget: budget, LogoutOnStop: cfg.LogoutOnStop,
+			Metrics: metrics, Tracer: tracer,
 		}, client, pub, store, logger.With("account", account, "agent", a.LoginName))
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
@@ -191,21 +221,24 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 			}
 			return nil
 		})
-		wg.Go(func() {
-			if err := w.Run(ctx); err != nil {
-				logger.Error("poller stopped", "agent", a.LoginName, "err", err)
-			}
+		parts.workers = append(parts.workers, workerTask{
+			login: a.LoginName, worker: w,
+			task: startTask(ctx, "poller "+a.LoginName, func(ctx context.Context) {
+				if err := w.Run(ctx); err != nil {
+					logger.Error("poller stopped", "agent", a.LoginName, "err", err)
+				}
+			}),
 		})
 	}
-	if err := startCommands(ctx, &wg, cfg, account, nc, js, sessions, pub, health, logger); err != nil {
+	if parts.commands, err = startCommands(ctx, cfg, account, nc, js, sessions, pub, health, metrics, tracer, logger); err != nil {
+		// Stop the workers that started; nothing of theirs is lost.
+		_ = shutdown(parts, shutdownConfig{timeout: cfg.ShutdownTimeout}, logger)
 		return err
 	}
-	logger.Info("bridge running", "account", account, "agents", agentNames(agents), "nats", natsURL,
+	logger.Info("bridge running", "account", account, "agents", agentNames(agents), "nats", redactURL(natsURL),
 		"stream", cfg.StreamName, "subjects", cfg.SubjectPrefix+".evt.>")
 	<-ctx.Done()
-	logger.Info("shutting down")
-	wg.Wait()
-	return nil
+	return shutdown(parts, shutdownConfig{timeout: cfg.ShutdownTimeout, awayOnStop: cfg.AwayOnStop}, logger)
 }
 
 func agentNames(agents []poller.AgentConfig) string {
@@ -238,22 +271,25 @@ func serveHTTP(addr string, m *telemetry.Metrics, h *telemetry.Health, logger *s
 }
 
 // startCommands runs the command consumer on <prefix>.cmd.<account>.> (and
-// the durable subjects when configured) until ctx is done.
-func startCommands(ctx context.Context, wg *sync.WaitGroup, cfg Config, account string, nc *nats.Conn,
-	js jetstream.JetStream, sessions workerSessions, pub *events.Publisher, health *telemetry.Health, logger *slog.Logger,
-) error {
+// the durable subjects when configured) as a task: stopping the task stops
+// taking commands; the task ends when the commands being run are done.
+func startCommands(ctx context.Context, cfg Config, account string, nc *nats.Conn,
+	js jetstream.JetStream, sessions workerSessions, pub *events.Publisher, health *telemetry.Health,
+	metrics *telemetry.Metrics, tracer trace.TracerProvider, logger *slog.Logger,
+) (*task, error) {
 	set, err := schemas.Compile()
 	if err != nil {
-		return fmt.Errorf("schemas: %w", err)
+		return nil, fmt.Errorf("schemas: %w", err)
 	}
 	cons, err := commands.New(commands.Config{
 		Account: account, Prefix: cfg.SubjectPrefix, Replicas: cfg.StreamReplicas,
 		Durable: cfg.CommandsDurable, StreamName: cfg.CommandsStream, DLQStreamName: cfg.CommandsDLQStream,
 		ResultsBucket: cfg.CommandsResultsBucket, ResultTTL: cfg.CommandsResultTTL,
 		Timeout: cfg.CommandsTimeout, MaxDeliver: cfg.CommandsMaxDeliver, MaxBodyBytes: cfg.CommandsMaxBodyBytes,
+		Metrics: metrics, Tracer: tracer,
 	}, nc, js, sessions, pub, set, logger.With("component", "commands"))
 	if err != nil {
-		return fmt.Errorf("command consumer: %w", err)
+		return nil, fmt.Errorf("command consumer: %w", err)
 	}
 	health.Register("commands", func(context.Context) error {
 		select {
@@ -263,10 +299,9 @@ func startCommands(ctx context.Context, wg *sync.WaitGroup, cfg Config, account 
 			return errors.New("command consumer not subscribed yet")
 		}
 	})
-	wg.Go(func() {
+	return startTask(ctx, "command consumer", func(ctx context.Context) {
 		if err := cons.Run(ctx); err != nil {
 			logger.Error("command consumer stopped", "err", err)
 		}
-	})
-	return nil
+	}), nil
 }
