@@ -11,9 +11,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// secretLike matches env and config names that hold secrets.
+// secretLike matches env and config names that hold secrets (OTLP headers
+// carry collector credentials).
 func secretLike(name string) bool {
-	return regexp.MustCompile(`(PASSWORD|TOKEN|SECRET|APP_KEY|NKEY_SEED)$`).MatchString(name)
+	return regexp.MustCompile(`(PASSWORD|TOKEN|SECRET|APP_KEY|NKEY_SEED|OTLP_HEADERS|OTLP_TRACES_HEADERS)$`).MatchString(name)
 }
 
 func TestChartLints(t *testing.T) {
@@ -21,6 +22,9 @@ func TestChartLints(t *testing.T) {
 		nil,
 		{"serviceMonitor.enabled=true"},
 		{"config.BRIDGE_LP_ACCOUNT=55500011", "config.BRIDGE_NATS_URL=nats://nats:4222"},
+		{"config.BRIDGE_LP_ACCOUNT=55500011", "config.BRIDGE_NATS_URL=nats://nats:4222", "replicaCount=3",
+			"config.BRIDGE_OTLP_ENDPOINT=otel-collector:4318", "config.BRIDGE_OTLP_INSECURE=true",
+			"config.BRIDGE_TRACE_SAMPLE_RATIO=0.1", "tracing.headersSecret.name=otel-auth", "config.BRIDGE_COMMANDS_DURABLE=true"},
 	} {
 		args := []string{"lint", "--strict", chartDir}
 		for _, s := range sets {
@@ -50,7 +54,7 @@ func TestDefaultRender(t *testing.T) {
 		t.Errorf("replicas %v, want 1", r)
 	}
 	if s := get(t, dep, "spec", "strategy", "type"); s != "Recreate" {
-		t.Errorf("strategy %v, want Recreate (no two pods may poll the same agents)", s)
+		t.Errorf("strategy %v, want Recreate (the demo's embedded NATS keeps leases per pod: no two pods may run)", s)
 	}
 	pod := get(t, dep, "spec", "template", "spec")
 	podLabels := get(t, dep, "spec", "template", "metadata", "labels")
@@ -91,6 +95,25 @@ func TestDefaultRender(t *testing.T) {
 	}
 	if _, ok := data["BRIDGE_LP_ACCOUNT"]; ok {
 		t.Error("an empty BRIDGE_LP_ACCOUNT reached the ConfigMap (it must be left out)")
+	}
+	for k, want := range map[string]string{
+		"BRIDGE_LEASE_TTL": "15s", "BRIDGE_SHUTDOWN_TIMEOUT": "20s", "BRIDGE_AWAY_ON_STOP": "false",
+		"BRIDGE_LOGOUT_ON_STOP": "false", "BRIDGE_COMMANDS_DURABLE": "false", "BRIDGE_COMMANDS_TIMEOUT": "45s",
+		"BRIDGE_OTLP_INSECURE": "false", "BRIDGE_TRACE_SAMPLE_RATIO": "1",
+	} {
+		if data[k] != want {
+			t.Errorf("ConfigMap %s = %v, want %q", k, data[k], want)
+		}
+	}
+	if _, ok := data["BRIDGE_OTLP_ENDPOINT"]; ok {
+		t.Error("an empty BRIDGE_OTLP_ENDPOINT reached the ConfigMap (tracing is off by default)")
+	}
+	if named(t, env, "OTEL_EXPORTER_OTLP_HEADERS") != nil {
+		t.Error("OTEL_EXPORTER_OTLP_HEADERS set without tracing.headersSecret")
+	}
+	// Kubernetes must not kill the bridge before its own shutdown bound.
+	if g, ok := get(t, pod, "terminationGracePeriodSeconds").(int); !ok || g <= 20 {
+		t.Errorf("terminationGracePeriodSeconds %v, want more than BRIDGE_SHUTDOWN_TIMEOUT 20s", get(t, pod, "terminationGracePeriodSeconds"))
 	}
 
 	// The agents file comes from a Secret reference, mounted read-only.
@@ -186,7 +209,8 @@ func TestNoSecretsInPlainText(t *testing.T) {
 		"nats.credsSecret.name=nats-creds", "nats.nkeySecret.name=nats-nkey",
 		"nats.authSecret.name=nats-auth", "nats.tlsSecret.name=nats-tls", "nats.tlsSecret.clientCert=true",
 		"extraEnv[0].name=BRIDGE_AGENT_APP_KEY", "extraEnv[0].valueFrom.secretKeyRef.name=k",
-		"extraEnv[0].valueFrom.secretKeyRef.key=appKey")
+		"extraEnv[0].valueFrom.secretKeyRef.key=appKey",
+		"config.BRIDGE_OTLP_ENDPOINT=https://otel.example:4318", "tracing.headersSecret.name=otel-auth")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +219,9 @@ func TestNoSecretsInPlainText(t *testing.T) {
 	}
 	objs := manifests(t, "config.BRIDGE_LP_ACCOUNT=55500011", "agents.secretName=bot-agents",
 		"nats.credsSecret.name=nats-creds", "nats.nkeySecret.name=nats-nkey",
-		"nats.authSecret.name=nats-auth", "nats.tlsSecret.name=nats-tls", "nats.tlsSecret.clientCert=true")
+		"nats.authSecret.name=nats-auth", "nats.tlsSecret.name=nats-tls", "nats.tlsSecret.clientCert=true",
+		"config.BRIDGE_OTLP_ENDPOINT=https://otel.example:4318", "tracing.headersSecret.name=otel-auth",
+		"tracing.headersSecret.key=otlp-headers")
 	data, _ := get(t, objs["ConfigMap"], "data").(map[string]any)
 	for k := range data {
 		if secretLike(k) {
@@ -221,6 +247,10 @@ func TestNoSecretsInPlainText(t *testing.T) {
 			t.Errorf("env %s is not a secretKeyRef to nats-auth", name)
 		}
 	}
+	if h := named(t, env, "OTEL_EXPORTER_OTLP_HEADERS"); get(t, h, "valueFrom", "secretKeyRef", "name") != "otel-auth" ||
+		get(t, h, "valueFrom", "secretKeyRef", "key") != "otlp-headers" {
+		t.Errorf("env OTEL_EXPORTER_OTLP_HEADERS = %v, want a secretKeyRef to otel-auth/otlp-headers", h)
+	}
 	for vol, file := range map[string]string{"nats-creds": "BRIDGE_NATS_CREDS_FILE", "nats-nkey": "BRIDGE_NATS_NKEY_FILE", "nats-tls": "BRIDGE_NATS_CA_FILE"} {
 		v := named(t, get(t, pod, "volumes"), vol)
 		if v == nil || get(t, v, "secret", "secretName") != vol {
@@ -245,7 +275,17 @@ func TestChartRefusesUnsafeValues(t *testing.T) {
 		sets []string
 		want string
 	}{
-		{"two replicas", []string{"replicaCount=2"}, "replicaCount"},
+		{"two replicas on embedded NATS", []string{"replicaCount=2"}, "needs config.BRIDGE_NATS_URL"},
+		{"two replicas without lease", []string{"replicaCount=2", "leaseTTL=0", "config.BRIDGE_NATS_URL=nats://nats:4222"}, "needs the ownership lease"},
+		{"rolling update without lease", []string{"strategy.type=RollingUpdate", "leaseTTL=0", "config.BRIDGE_NATS_URL=nats://nats:4222"}, "strategy RollingUpdate"},
+		{"rolling update on embedded NATS", []string{"strategy.type=RollingUpdate"}, "strategy RollingUpdate"},
+		{"grace period within shutdown", []string{"config.BRIDGE_SHUTDOWN_TIMEOUT=30s", "terminationGracePeriodSeconds=30"}, "terminationGracePeriodSeconds 30 must be larger"},
+		{"lease ttl in config", []string{"config.BRIDGE_LEASE_TTL=5s"}, "leaseTTL"},
+		{"lease ttl not a duration", []string{"leaseTTL=soon"}, "leaseTTL"},
+		{"sample ratio zero", []string{"config.BRIDGE_TRACE_SAMPLE_RATIO=0"}, "BRIDGE_TRACE_SAMPLE_RATIO"},
+		{"otlp headers in extraEnv", []string{"extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS", "extraEnv[0].value=authorization=Bearer " + sentinel}, "use valueFrom.secretKeyRef"},
+		{"credentials in otlp endpoint", []string{"config.BRIDGE_OTLP_ENDPOINT=https://bot:" + sentinel + "@otel:4318"}, "BRIDGE_OTLP_ENDPOINT"},
+		{"key in otlp endpoint query", []string{"config.BRIDGE_OTLP_ENDPOINT=https://otel:4318/v1/traces?api_key=" + sentinel}, "BRIDGE_OTLP_ENDPOINT"},
 		{"secret in config", []string{"config.BRIDGE_NATS_PASSWORD=" + sentinel}, "BRIDGE_NATS_PASSWORD looks like a secret"},
 		{"agent secret in config", []string{"config.BRIDGE_AGENT_SECRET=" + sentinel}, "BRIDGE_AGENT_SECRET looks like a secret"},
 		{"plain secret in extraEnv", []string{"extraEnv[0].name=BRIDGE_AGENT_PASSWORD", "extraEnv[0].value=" + sentinel}, "use valueFrom.secretKeyRef"},
@@ -271,10 +311,29 @@ func TestChartRefusesUnsafeValues(t *testing.T) {
 			}
 		})
 	}
-	// The template guard holds even when schema validation is skipped.
-	if _, err := helm(t, "template", "rel", chartDir, "--kube-version", kubeVersion, "--skip-schema-validation",
-		"--set", "replicaCount=2"); err == nil || !strings.Contains(err.Error(), "ownership lease") {
-		t.Errorf("replicaCount=2 without schema: %v, want the lease explanation", err)
+	// The template guards hold even when schema validation is skipped.
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"replicaCount=2", "leaseTTL=0s", "config.BRIDGE_NATS_URL=nats://nats:4222"}, "ownership lease"},
+		{[]string{"config.BRIDGE_SHUTDOWN_TIMEOUT=1m30s", "terminationGracePeriodSeconds=90"}, "terminationGracePeriodSeconds"},
+		{[]string{"config.BRIDGE_SHUTDOWN_TIMEOUT=soon"}, "is not a duration"},
+		{[]string{"config.BRIDGE_OTLP_ENDPOINT=https://bot:" + sentinel + "@otel:4318"}, "must not carry credentials"},
+	} {
+		args := []string{"template", "rel", chartDir, "--kube-version", kubeVersion, "--skip-schema-validation"}
+		for _, s := range tc.sets {
+			args = append(args, "--set", s)
+		}
+		out, err := helm(t, args...)
+		var he *helmError
+		if !errors.As(err, &he) || !strings.Contains(he.stderr, tc.want) {
+			t.Errorf("%v without schema: %v, want %q", tc.sets, err, tc.want)
+			continue
+		}
+		if strings.Contains(out+he.stderr, sentinel) {
+			t.Errorf("%v without schema: the secret value shows in helm's output", tc.sets)
+		}
 	}
 }
 
@@ -327,9 +386,13 @@ func TestNotes(t *testing.T) {
 			t.Errorf("demo notes lack %q:\n%s", want, demo)
 		}
 	}
+	if strings.Contains(demo, "REPLICAS") {
+		t.Errorf("single-replica notes talk about replicas:\n%s", demo)
+	}
 	real := notes(t, "config.BRIDGE_LP_ACCOUNT=55500011", "config.BRIDGE_NATS_URL=nats://nats:4222",
-		"serviceMonitor.enabled=true")
-	for _, want := range []string{"create secret generic rel-lpbridge-agents --from-file=agents.json=", "ServiceMonitor"} {
+		"serviceMonitor.enabled=true", "replicaCount=3", "config.BRIDGE_OTLP_ENDPOINT=otel:4318", "tracing.headersSecret.name=otel-auth")
+	for _, want := range []string{"create secret generic rel-lpbridge-agents --from-file=agents.json=", "ServiceMonitor",
+		"REPLICAS: 3 pods share the agents", "within 15s", `Traces go to otel:4318 (OTLP/HTTP), with the headers of the Secret "otel-auth"`} {
 		if !strings.Contains(real, want) {
 			t.Errorf("notes lack %q:\n%s", want, real)
 		}

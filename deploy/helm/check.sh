@@ -3,7 +3,8 @@
 # values and with the ServiceMonitor enabled, then the Go tests in this
 # directory that decode the rendered objects (probes, Secret references,
 # PDB, ServiceMonitor only when enabled, no secrets in plain text, refused
-# unsafe values, NOTES).
+# unsafe values, replicas and strategy under the ownership lease, the grace
+# period around the shutdown bound, config keys against the README, NOTES).
 #
 # helm is built from the module cache with `go install helm@version`, the
 # same mechanism as `go run helm@version`: it never enters go.mod. The first

@@ -37,7 +37,10 @@ const (
 // structured (application/cloudevents+json, or a JSON object with a
 // "specversion" member) or binary (ce-* headers). It never panics; a failure
 // is an *Error (bad_request or unknown_command) and the returned Command
-// holds whatever could be read, for the dead letter.
+// holds whatever could be read, for the reply, the command.result and the
+// dead letter. A body within the size limit is read even when the subject
+// fails (an unknown command, another account), so such a command is still
+// answered under its own id; an unreadable body leaves the Nats-Msg-Id.
 func Decode(m *nats.Msg, o DecodeOptions) (Command, error) {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
@@ -51,24 +54,34 @@ func Decode(m *nats.Msg, o DecodeOptions) (Command, error) {
 	}
 	cmd.Account = o.Account
 	// The header id is known before anything can fail, so even a command
-	// that cannot be read is answered and dead-lettered under its id.
+	// whose body cannot be read is answered and dead-lettered under its id.
 	if id := headerGet(m.Header, nats.MsgIdHdr); id != "" && checkID(id) == nil {
 		cmd.ID, cmd.IDSource = id, "header"
 	}
-	kind, agent, name, err := parseSubject(m.Subject, o.Prefix, o.Account)
+	kind, agent, name, subjectErr := parseSubject(m.Subject, o.Prefix, o.Account)
 	cmd.Agent, cmd.Name, cmd.Durable = agent, name, kind == kindDurable
-	if err != nil {
-		return cmd, err
+	bodyErr := decodeBody(m, o, &cmd)
+	if subjectErr != nil {
+		// The body was read for its id (best effort); the subject decides.
+		return cmd, subjectErr
 	}
+	return cmd, bodyErr
+}
+
+// decodeBody reads m's body into cmd: its size, CloudEvent envelope,
+// traceparent, "id" member and the body without it. The id is the body's
+// "id", else the header's (already in cmd), else the CloudEvent id.
+func decodeBody(m *nats.Msg, o DecodeOptions, cmd *Command) error {
 	if len(m.Data) > o.MaxBodyBytes {
-		return cmd, failf(CodeBadRequest, "body of %d bytes is larger than the limit of %d bytes", len(m.Data), o.MaxBodyBytes)
+		return failf(CodeBadRequest, "body of %d bytes is larger than the limit of %d bytes", len(m.Data), o.MaxBodyBytes)
 	}
 	data := m.Data
 	var ceID string
 	if isCloudEvent(m) {
 		cmd.CloudEvent = true
+		var err error
 		if data, ceID, cmd.TraceParent, err = cloudEventData(m); err != nil {
-			return cmd, err
+			return err
 		}
 	}
 	if cmd.TraceParent == "" {
@@ -76,7 +89,7 @@ func Decode(m *nats.Msg, o DecodeOptions) (Command, error) {
 	}
 	body, bodyID, err := splitID(data)
 	if err != nil {
-		return cmd, err
+		return err
 	}
 	cmd.Body = body
 	switch {
@@ -88,9 +101,9 @@ func Decode(m *nats.Msg, o DecodeOptions) (Command, error) {
 	}
 	if err := checkID(cmd.ID); err != nil {
 		cmd.ID, cmd.IDSource = "", ""
-		return cmd, err
+		return err
 	}
-	return cmd, nil
+	return nil
 }
 
 // isCloudEvent reports whether m is a CloudEvent: a ce-specversion header

@@ -40,18 +40,18 @@ func (c *Consumer) decode(m *nats.Msg) (Command, error) {
 // twice the command timeout.
 func (c *Consumer) process(ctx context.Context, cmd Command, decodeErr error) outcome {
 	if decodeErr != nil {
-		return failure(cmd, decodeErr, 1)
+		return reject(cmd, decodeErr)
 	}
 	switch err := c.validator.ValidateCommand(cmd.Name, cmd.Body); {
 	case errors.Is(err, schemas.ErrUnknownSchema):
-		return failure(cmd, &Error{Code: CodeInternal,
-			Message: fmt.Sprintf("command %q has no schema in schemas/commands", cmd.Name), cause: err}, 1)
+		return reject(cmd, &Error{Code: CodeInternal,
+			Message: fmt.Sprintf("command %q has no schema in schemas/commands", cmd.Name), cause: err})
 	case err != nil:
-		return failure(cmd, &Error{Code: CodeBadRequest,
-			Message: fmt.Sprintf("body does not match schemas/commands/%s.json: %s", cmd.Name, trimError(err)), cause: err}, 1)
+		return reject(cmd, &Error{Code: CodeBadRequest,
+			Message: fmt.Sprintf("body does not match schemas/commands/%s.json: %s", cmd.Name, trimError(err)), cause: err})
 	}
 	if _, err := c.session(cmd); errors.Is(err, ErrUnknownAgent) || errors.Is(err, ErrInternal) {
-		return failure(cmd, err, 1)
+		return reject(cmd, err)
 	}
 	if cmd.IDSource == idSourceGenerated {
 		return c.execute(ctx, cmd, record{Started: time.Now(), Attempts: 1}, false)
@@ -61,6 +61,14 @@ func (c *Consumer) process(ctx context.Context, cmd Command, decodeErr error) ou
 	if shared {
 		out.cmd, out.replayed, out.deadLetter = cmd, true, false
 	}
+	return out
+}
+
+// reject is the outcome of a command refused before its id was claimed:
+// nothing is stored under the id, so a corrected command may reuse it.
+func reject(cmd Command, err error) outcome {
+	out := failure(cmd, err, 1)
+	out.rejected = true
 	return out
 }
 
@@ -191,7 +199,9 @@ const resultPublishTimeout = 10 * time.Second
 // publishResult publishes the outcome as a command.result event. A final
 // outcome's event id is derived from the command id alone, so replaying a
 // stored result publishes a duplicate that JetStream drops; a transient
-// failure's id also names the attempt, so a later success is not dropped.
+// failure's id also names the attempt, and a rejected command's (refused
+// before its id was claimed) its command and code, so a later success under
+// the same id is not dropped.
 func (c *Consumer) publishResult(ctx context.Context, out outcome) {
 	agent := out.cmd.Agent
 	if agent == "" {
@@ -204,6 +214,11 @@ func (c *Consumer) publishResult(ctx context.Context, out outcome) {
 	idPart := out.cmd.ID
 	if !out.final {
 		idPart += "/attempt-" + strconv.Itoa(out.attempt)
+	}
+	if out.rejected && out.err != nil {
+		// Nothing was stored under the id: the result of a corrected
+		// command reusing it must not be dropped as this one's duplicate.
+		idPart += "/rejected/" + name + "/" + string(out.err.Code)
 	}
 	ev := events.Event{
 		ID:      events.IDForCommand(out.cmd.Account, agent, idPart),

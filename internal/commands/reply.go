@@ -51,6 +51,10 @@ type outcome struct {
 	final bool
 	// replayed: the reply is a stored result; the command did not run now.
 	replayed bool
+	// rejected: the command was refused before its id was claimed (it could
+	// not be read, failed its schema, names no agent of this bridge), so
+	// nothing is stored under the id.
+	rejected bool
 	// attempt is the run's number for the command id (1 for the first).
 	attempt int
 	// deadLetter: the message goes to the dead-letter subject.
