@@ -3,7 +3,7 @@ GO ?= go
 GOLANGCI_LINT_VERSION ?= v2.15.0
 FUZZTIME ?= 10s
 
-.PHONY: run sim test lint fmt vet bench fuzz ci
+.PHONY: run sim test lint fmt vet bench fuzz ci image
 
 ## run: the bridge on its embedded default (embedded NATS + simulator, events printed live)
 run:
@@ -41,3 +41,8 @@ fuzz:
 
 ## ci: what .ci/run does
 ci: lint test fuzz
+
+## image: the container image (needs a Docker engine; CI has none, so this is not run there)
+IMAGE ?= lpbridge:dev
+image:
+	docker build -t $(IMAGE) .
