@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/lpbridge/lpbridge/internal/state"
 )
 
 // Config is the bridge's whole configuration, read from BRIDGE_* environment
@@ -67,6 +69,10 @@ type Config struct {
 	DuplicateWindow time.Duration `envconfig:"DUPLICATE_WINDOW" default:"10m" desc:"JetStream duplicate window (must cover a bridge restart)"`
 	// StateBucket is the KV bucket holding cursors and agent state.
 	StateBucket string `envconfig:"STATE_BUCKET" default:"LP_CURSORS" desc:"KV bucket holding per-chat cursors and agent state"`
+	// LeaseTTL is how long an agent's lease outlives its owner; 0 disables leases.
+	LeaseTTL time.Duration `envconfig:"LEASE_TTL" default:"15s" desc:"lease per agent across replicas: only its holder polls the agent and renews it every third of this; another replica takes over about this long after the holder dies. Whole seconds; 0 disables leases (then run one replica per set of agents)"`
+	// LeaseBucket is the KV bucket holding the agents' leases.
+	LeaseBucket string `envconfig:"LEASE_BUCKET" default:"LP_LEASES" desc:"KV bucket holding the agents' leases"`
 	// EventEncoding is binary (ce-* headers) or structured (application/cloudevents+json).
 	EventEncoding string `envconfig:"EVENT_ENCODING" default:"binary" desc:"CloudEvents mode on NATS: binary (ce-* headers, JSON body) or structured"`
 	// DataSchemaBase prefixes each event's dataschema.
@@ -95,6 +101,10 @@ type Config struct {
 	AwayOnStop bool `envconfig:"AWAY_ON_STOP" default:"false" desc:"set each agent Away at shutdown, so no chat is routed to it while no bridge polls"`
 	// LogoutOnStop logs each agent out at shutdown (agent.session ended).
 	LogoutOnStop bool `envconfig:"LOGOUT_ON_STOP" default:"false" desc:"log each agent out at shutdown and publish agent.session ended; off, a restarted bridge resumes the agent session and its chats"`
+
+	// StallAfter is how long an agent may go without a successful poll
+	// before /readyz reports the bridge unready.
+	StallAfter time.Duration `envconfig:"STALL_AFTER" default:"1m" desc:"an agent without a successful poll for this long makes /readyz unready (at least 2 poll intervals and the lease TTL)"`
 
 	// HTTPAddr serves /metrics, /livez and /readyz; empty disables it.
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the HTTP server for /metrics, /livez, /readyz (:8080 in Kubernetes); empty disables it"`
@@ -153,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.TraceSampleRatio <= 0 || c.TraceSampleRatio > 1 {
 		errs = append(errs, fmt.Errorf("BRIDGE_TRACE_SAMPLE_RATIO %v: want 0 < r <= 1", c.TraceSampleRatio))
+	}
+	if c.LeaseTTL < 0 || (c.LeaseTTL > 0 && (c.LeaseTTL < state.MinLeaseTTL || c.LeaseTTL%time.Second != 0)) {
+		errs = append(errs, fmt.Errorf("BRIDGE_LEASE_TTL %s: want 0 (no leases) or whole seconds, at least %s", c.LeaseTTL, state.MinLeaseTTL))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("BRIDGE_SHUTDOWN_TIMEOUT must be positive"))

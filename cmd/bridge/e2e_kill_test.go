@@ -46,6 +46,9 @@ func TestE2EKillRestart(t *testing.T) {
 	_, js := natstest.Connect(t, ns)
 	vars := bridgeVars(ns.ClientURL(), simURL, botOne, pw)
 	vars["POLL_INTERVAL"] = "50ms"
+	// A killed bridge keeps the agent's lease until it expires: the next one
+	// waits up to this long before it polls.
+	vars["LEASE_TTL"] = "1s"
 	logDir := t.TempDir()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -107,6 +110,14 @@ func TestE2EKillRestart(t *testing.T) {
 			if len(col.match(func(r received) bool { return r.is(events.ChatTranscript, chat) })) == 0 {
 				return fmt.Errorf("none yet for chat %s", chat)
 			}
+		}
+		return nil
+	})
+	// The last bridge may have been started only just now: SIGTERM it
+	// once it handles signals.
+	waitUntil(t, nil, "the last bridge runs", func() error {
+		if !childLogged(logDir, kills, "bridge running") {
+			return errors.New("not yet")
 		}
 		return nil
 	})

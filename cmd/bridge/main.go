@@ -153,6 +153,14 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		return fmt.Errorf("state store: %w", err)
 	}
 
+	var leases *state.Leases
+	owner := state.NewOwnerID()
+	if cfg.LeaseTTL > 0 {
+		if leases, err = state.OpenLeases(ctx, js, state.LeasesConfig{Bucket: cfg.LeaseBucket, Replicas: cfg.StreamReplicas}); err != nil {
+			return fmt.Errorf("lease bucket: %w", err)
+		}
+	}
+
 	account, domainURL, insecure := cfg.LPAccount, cfg.LPDomainURL, cfg.LPAllowInsecureHTTP
 	var agents []poller.AgentConfig
 	if cfg.embeddedSim() {
@@ -203,18 +211,24 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
 		}
-		w, err := poller.New(poller.Config{
+		pcfg := poller.Config{
 			Account: account, Agent: a, PollInterval: cfg.PollInterval,
 			RefreshEvery: cfg.RefreshInterval, Budget: budget, LogoutOnStop: cfg.LogoutOnStop,
 			Metrics: metrics, Tracer: tracer,
-		}, client, pub, store, logger.With("account", account, "agent", a.LoginName))
+		}
+		if leases != nil {
+			pcfg.Lease = leases.Agent(account, events.Token(a.LoginName), owner, cfg.LeaseTTL)
+		}
+		w, err := poller.New(pcfg, client, pub, store, logger.With("account", account, "agent", a.LoginName))
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", a.LoginName, err)
 		}
 		sessions.workers[events.Token(a.LoginName)] = w
-		// A worker that has not polled for ten intervals (at least a minute)
-		// is stalled: the pod is not ready, but not restarted for it.
-		stallAfter := max(time.Minute, 10*cfg.PollInterval)
+		// A worker without a successful poll for STALL_AFTER is stalled: the
+		// pod is not ready, but not restarted for it. One standing by
+		// (another replica holds the lease) looks every third of the lease
+		// TTL, so never less than that.
+		stallAfter := max(cfg.StallAfter, 2*cfg.PollInterval, cfg.LeaseTTL)
 		health.Register("poll."+a.LoginName, func(context.Context) error {
 			if !w.Healthy(stallAfter) {
 				return fmt.Errorf("no successful poll for %s", stallAfter)
@@ -236,7 +250,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger.Info("bridge running", "account", account, "agents", agentNames(agents), "nats", redactURL(natsURL),
-		"stream", cfg.StreamName, "subjects", cfg.SubjectPrefix+".evt.>")
+		"stream", cfg.StreamName, "subjects", cfg.SubjectPrefix+".evt.>", "leaseOwner", owner, "leaseTTL", cfg.LeaseTTL)
 	<-ctx.Done()
 	return shutdown(parts, shutdownConfig{timeout: cfg.ShutdownTimeout, awayOnStop: cfg.AwayOnStop}, logger)
 }

@@ -98,17 +98,19 @@ type shutdownConfig struct {
 //  2. With BRIDGE_AWAY_ON_STOP, set every agent Away (in parallel, each
 //     bounded by awayTimeout), while its worker still holds the session, so
 //     the service stops routing chats to an agent nobody polls.
-//  3. Stop the poller workers: each saves the cursors of what it published
-//     (cursors are also saved after every publish), publishes its pending
-//     agent events and, with BRIDGE_LOGOUT_ON_STOP, logs out and publishes
-//     agent.session "ended".
+//  3. Stop the poller workers: each finishes the poll tick in progress
+//     (its HTTP calls and publishes complete), saves the cursors of what it
+//     published (cursors are also saved after every publish), publishes its
+//     pending agent events, with BRIDGE_LOGOUT_ON_STOP logs out and
+//     publishes agent.session "ended", and releases its lease so another
+//     replica takes the agent over at once.
 //  4. Drain NATS: remaining subscriptions are drained, buffered publishes
 //     flushed, and the connection closed.
 //
 // run then stops the HTTP server, the embedded simulator and the embedded
 // nats-server. When the timeout passes first, shutdown stops waiting: it
-// cancels whatever still runs, logs it, and returns errShutdownTimeout
-// naming it.
+// cancels whatever still runs (a worker's tick in progress is cut off),
+// logs it, and returns errShutdownTimeout naming it.
 func shutdown(parts bridgeParts, cfg shutdownConfig, logger *slog.Logger) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
@@ -124,7 +126,7 @@ func shutdown(parts bridgeParts, cfg shutdownConfig, logger *slog.Logger) error 
 		setAway(ctx, parts.workers, logger)
 	}
 	for _, w := range parts.workers {
-		w.stop()
+		w.worker.Stop() // graceful; their contexts end only at the deadline
 	}
 	for _, w := range parts.workers {
 		ok = ok && w.wait(ctx)
@@ -137,6 +139,9 @@ func shutdown(parts bridgeParts, cfg shutdownConfig, logger *slog.Logger) error 
 	}
 	if parts.commands != nil {
 		parts.commands.stop()
+	}
+	for _, w := range parts.workers {
+		w.stop() // the hard abort of a tick still in progress
 	}
 	var running []string
 	if parts.commands != nil && !parts.commands.ended() {

@@ -84,6 +84,10 @@ type Config struct {
 	// Tracer traces every poll tick as a span "lpbridge.poll"; the events
 	// a tick publishes carry its traceparent [nil = no tracing].
 	Tracer trace.TracerProvider
+	// Lease makes the worker the agent's only owner across replicas
+	// (DESIGN.md §4.4): it logs in and polls only while it holds the lease,
+	// renewing it every TTL/3 [nil = no lease: the only worker of the agent].
+	Lease Lease
 }
 
 func (c *Config) setDefaults() {
@@ -137,6 +141,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionSyncEvery < 0 {
 		errs = append(errs, fmt.Errorf("invalid SessionSyncEvery %d: must be positive", c.SessionSyncEvery))
+	}
+	if c.Lease != nil && c.Lease.TTL() < 3*time.Millisecond {
+		errs = append(errs, fmt.Errorf("invalid Lease TTL %v: too short to renew every TTL/3", c.Lease.TTL()))
 	}
 	for i, d := range c.ReloginBackoff {
 		if d <= 0 {

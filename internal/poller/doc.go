@@ -22,4 +22,11 @@
 // session is lost: agent.session "lost", a new login and agent session
 // ("restarted"), waiting ReloginBackoff between failed attempts (§9), and
 // the chats go on from their cursors.
+//
+// With a Lease (DESIGN.md §4.4) a worker logs in and polls only while it
+// holds the agent's lease: it waits for it (no request, no publish), renews
+// it every TTL/3, stops at once when it is lost, and then waits again; the
+// next holder goes on from the cursors in KV. Stop ends a worker gracefully
+// (the tick in progress completes, cursors are saved, the lease released);
+// cancelling Run's context is the hard abort.
 package poller

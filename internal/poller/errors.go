@@ -27,3 +27,6 @@ func sessionGone(err error) bool {
 // errChatDocument means the service reported an error inside a chat
 // document (the "error" member of §12) instead of the chat.
 var errChatDocument = errors.New("poller: service reported an error for the chat")
+
+// errStopped ends polling after Stop was called.
+var errStopped = errors.New("poller: stopped")

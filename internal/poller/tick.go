@@ -12,10 +12,14 @@ import (
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
 
-// poll ticks until the session is lost (it returns that error) or ctx ends.
+// poll ticks until the session is lost (it returns that error), ctx ends
+// or Stop is called (errStopped; the tick in progress completes first).
 // Other failures cost one extra interval and polling goes on.
 func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool) error {
 	for n := 0; ; n++ {
+		if w.stopping() {
+			return errStopped
+		}
 		tctx, span := w.startTick(ctx)
 		start := time.Now()
 		err := w.keepLogin(tctx)
@@ -36,8 +40,11 @@ func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool
 			w.log.Warn("poll tick failed; backing off one interval", "err", err)
 			wait += w.cfg.PollInterval
 		}
-		if !sleep(ctx, wait) {
-			return ctx.Err()
+		if !w.sleep(ctx, wait) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return errStopped
 		}
 	}
 }

@@ -42,8 +42,11 @@ type Worker struct {
 	tracer trace.Tracer
 
 	session atomic.Pointer[lpchat.AgentSession]
-	lastOK  atomic.Int64 // unix nanoseconds of the last good tick; 0 = never
+	lastOK  atomic.Int64 // unix nanoseconds of the last good tick (or lease check while standing by); 0 = never
 	running atomic.Bool
+	// stopped is closed by Stop.
+	stopped  chan struct{}
+	stopOnce sync.Once
 
 	// mu guards the agent-level state, shared with SetAvailability and Track.
 	mu           sync.Mutex
@@ -98,6 +101,7 @@ func New(cfg Config, client *lpchat.Client, pub Publisher, store Store, logger *
 		handed:  map[string]string{},
 		chats:   map[string]*chat{},
 		ignored: map[string]bool{},
+		stopped: make(chan struct{}),
 	}, nil
 }
 
@@ -108,7 +112,9 @@ func (w *Worker) Session() *lpchat.AgentSession {
 	return w.session.Load()
 }
 
-// Healthy reports whether a poll tick succeeded within the last `within`.
+// Healthy reports whether a poll tick succeeded within the last `within`
+// or, with a Lease, whether the worker stands by (another replica holds the
+// lease) and last saw that within `within`.
 func (w *Worker) Healthy(within time.Duration) bool {
 	last := w.lastOK.Load()
 	return last != 0 && time.Since(time.Unix(0, last)) <= within
@@ -129,22 +135,71 @@ func (w *Worker) Track(chatID string) {
 	}
 }
 
-// Run keeps the agent's session alive and polls it until ctx is done, then
-// returns nil. API and NATS failures never end it: it backs off and goes on
-// (§9: re-login in an outer loop waiting ReloginBackoff). A second Run while
-// one runs returns ErrRunning.
+// Run keeps the agent's session alive and polls it until Stop is called or
+// ctx is done, then returns nil. API and NATS failures never end it: it
+// backs off and goes on (§9: re-login in an outer loop waiting
+// ReloginBackoff). With a Lease it logs in and polls only while it holds
+// the lease: it waits for it first, and goes back to waiting when it is
+// lost. A second Run while one runs returns ErrRunning.
+//
+// Stop is the graceful end: the tick in progress completes (its HTTP calls
+// and publishes run on ctx), then the cursors are saved and the lease
+// released. Cancelling ctx is the hard abort: the tick in progress is cut
+// off, and then the same saving runs, bounded by stopTimeout.
 func (w *Worker) Run(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
 	defer w.running.Store(false)
+	for {
+		h, ok := w.takeLease(ctx)
+		if !ok {
+			return nil // not the owner: nothing to save or release
+		}
+		w.runHeld(h.ctx)
+		if h.isLost() {
+			h.end()
+			w.forget() // no publish after the loss: the new owner goes on
+			continue
+		}
+		sctx, cancel := context.WithTimeout(h.lost, stopTimeout)
+		w.stop(sctx)
+		cancel()
+		if h.end() {
+			w.forget()
+			return nil
+		}
+		w.releaseLease(ctx)
+		return nil
+	}
+}
 
+// Stop asks Run to return after the tick in progress: the tick completes,
+// the cursors are saved and the lease is released. It does not wait; Run
+// returns when done. A stopped Worker does not run again (Run returns at
+// once). Safe for concurrent use and to call more than once.
+func (w *Worker) Stop() {
+	w.stopOnce.Do(func() { close(w.stopped) })
+}
+
+// stopping reports whether Stop was called.
+func (w *Worker) stopping() bool {
+	select {
+	case <-w.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// runHeld runs the agent while the worker owns it: ctx ends when Run's
+// context ends or the lease is lost. It returns then, or after Stop.
+func (w *Worker) runHeld(ctx context.Context) {
 	failures := 0
 	for {
 		polled, err := w.runSession(ctx)
-		if ctx.Err() != nil {
-			w.stop(ctx)
-			return nil
+		if ctx.Err() != nil || w.stopping() {
+			return
 		}
 		if polled {
 			// The session worked for a while: re-login at once (§9 mapping).
@@ -154,15 +209,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		wait := w.cfg.reloginWait(failures)
 		failures++
 		w.log.Warn("agent session could not be started; retrying", "err", err, "wait", wait, "attempt", failures)
-		if !sleep(ctx, wait) {
-			w.stop(ctx)
-			return nil
+		if !w.sleep(ctx, wait) {
+			return
 		}
 	}
 }
 
 // runSession logs in, starts or resumes an agent session and polls it until
-// it is lost or ctx ends. polled says whether at least one tick succeeded.
+// it is lost, ctx ends or Stop is called. polled says whether at least one
+// tick succeeded.
 func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 	if err := w.load(ctx); err != nil {
 		return false, err
@@ -174,7 +229,7 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 	err = w.poll(ctx, as, &polled)
 	w.session.Store(nil)
 	w.agentDown()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, errStopped) {
 		return polled, nil
 	}
 	w.log.Warn("agent session lost", "agentSessionId", as.ID, "err", err)
@@ -191,14 +246,13 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 	return polled, err
 }
 
-// stop runs when Run's context ends: it saves the cursors of events already
-// published, publishes pending agent events and, with LogoutOnStop, logs
-// out and publishes agent.session "ended".
+// stop runs when Run ends as the agent's owner: it saves the cursors of
+// events already published, publishes pending agent events and, with
+// LogoutOnStop, logs out and publishes agent.session "ended". ctx bounds it
+// (stopTimeout) and ends when the lease is lost.
 func (w *Worker) stop(ctx context.Context) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	defer cancel()
 	for _, c := range w.sortedChats() {
-		if err := w.saveChat(sctx, c); err != nil {
+		if err := w.saveChat(ctx, c); err != nil {
 			w.log.Warn("saving a cursor at shutdown failed; its events will be published again", "chatId", c.id, "err", err)
 		}
 	}
@@ -206,7 +260,7 @@ func (w *Worker) stop(ctx context.Context) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cfg.LogoutOnStop && w.agent.AgentSessionID != "" {
-		if err := w.client.Logout(sctx); err != nil {
+		if err := w.client.Logout(ctx); err != nil {
 			w.log.Warn("logout failed", "err", err)
 		}
 		id := w.agent.AgentSessionID
@@ -215,7 +269,7 @@ func (w *Worker) stop(ctx context.Context) {
 			return events.SessionData{State: events.SessionEnded, AgentSessionID: id, Reason: "shutdown"}
 		})
 	}
-	if err := w.flushAgentLocked(sctx); err != nil {
+	if err := w.flushAgentLocked(ctx); err != nil {
 		w.log.Warn("publishing agent events at shutdown failed", "err", err)
 	}
 }
@@ -223,12 +277,15 @@ func (w *Worker) stop(ctx context.Context) {
 // stopTimeout bounds the work done after Run's context ended.
 const stopTimeout = 10 * time.Second
 
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d, or until ctx ends or Stop is called; it reports whether d
+// passed.
+func (w *Worker) sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
+	case <-w.stopped:
 		return false
 	case <-t.C:
 		return true

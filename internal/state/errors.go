@@ -11,3 +11,11 @@ var (
 	// ErrCorrupt means a stored value could not be decoded.
 	ErrCorrupt = errors.New("state: corrupt value")
 )
+
+var (
+	// ErrLeaseHeld means another owner holds the lease (Leases.Acquire).
+	ErrLeaseHeld = errors.New("state: lease held by another owner")
+	// ErrLeaseLost means the lease expired or another owner took it
+	// (Lease.Renew): the former holder must stop working at once.
+	ErrLeaseLost = errors.New("state: lease lost")
+)
