@@ -191,6 +191,11 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	})
 	if cfg.HTTPAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.HTTPAddr, metrics, health, logger)
+		if err != nil && cfg.embeddedSim() && errors.Is(err, syscall.EADDRINUSE) {
+			// The zero-config demo must start on any laptop: take a free port.
+			logger.Warn("HTTP address busy; the demo serves /metrics on a free port instead", "addr", cfg.HTTPAddr)
+			stopHTTP, err = serveHTTP("127.0.0.1:0", metrics, health, logger)
+		}
 		if err != nil {
 			return err
 		}
