@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/poller"
 )
 
-// workerSessions gives the command consumer each agent's current session and
-// lets commands that change what a poller watches go through that poller.
+// workerSessions gives the command consumer each agent's current session,
+// tells it which agents this replica owns (so commands are routed to the
+// lease holder), and lets commands that change what a poller watches go
+// through that poller.
 type workerSessions struct {
 	account string
 	workers map[string]*poller.Worker // by agent token
@@ -23,6 +27,22 @@ func (s workerSessions) Session(account, token string) (*lpchat.AgentSession, bo
 		return nil, false
 	}
 	return w.Session(), true
+}
+
+// Agents implements commands.OwnershipSource: the tokens of the agents
+// this bridge runs for account.
+func (s workerSessions) Agents(account string) []string {
+	if account != s.account {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(s.workers))
+}
+
+// Owns implements commands.OwnershipSource: the agent's worker holds its
+// lease (or runs without leases), so its commands come here.
+func (s workerSessions) Owns(account, token string) bool {
+	w, ok := s.worker(account, token)
+	return ok && w.Owns()
 }
 
 // SetAvailability implements commands.AgentNotifier.

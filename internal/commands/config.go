@@ -49,6 +49,10 @@ const (
 	// DefaultMaxQueuedPerAgent bounds the commands waiting for one agent;
 	// beyond it requests are refused with rate_limited.
 	DefaultMaxQueuedPerAgent = 256
+	// DefaultOwnershipCheck is how often agent ownership is re-checked: a
+	// replica that took an agent over takes its commands within this, short
+	// next to the lease TTL, and a check is a few atomic loads.
+	DefaultOwnershipCheck = 250 * time.Millisecond
 )
 
 // DefaultBackoff is the wait before each redelivery of a durable command
@@ -96,6 +100,9 @@ type Config struct {
 	AmbiguityWindow time.Duration
 	// MaxQueuedPerAgent bounds the request-reply commands waiting for one agent [256].
 	MaxQueuedPerAgent int
+	// OwnershipCheck is how often the consumer re-checks which agents this
+	// replica owns, when the SessionSource is an OwnershipSource [250ms].
+	OwnershipCheck time.Duration
 	// Storage of the streams and bucket [jetstream.FileStorage].
 	Storage jetstream.StorageType
 	// Metrics counts commands by name and outcome [nil = none].
@@ -153,6 +160,9 @@ func (c *Config) setDefaults() {
 	if c.AmbiguityWindow == 0 {
 		c.AmbiguityWindow = DefaultAmbiguityWindow
 	}
+	if c.OwnershipCheck == 0 {
+		c.OwnershipCheck = DefaultOwnershipCheck
+	}
 }
 
 // Validate joins every problem of the configuration.
@@ -205,6 +215,9 @@ func (c Config) Validate() error {
 	}
 	if c.Replicas < 1 || c.Replicas > 5 {
 		errs = append(errs, errors.New("replicas must be 1..5"))
+	}
+	if c.OwnershipCheck < 0 {
+		errs = append(errs, errors.New("ownershipCheck must not be negative"))
 	}
 	if c.MaxQueuedPerAgent < 1 {
 		errs = append(errs, errors.New("maxQueuedPerAgent must be at least 1"))

@@ -133,24 +133,26 @@ func (c *Consumer) run(ctx context.Context) error {
 	if err := ensureDeadLetterStream(ctx, c.js, c.cfg); err != nil {
 		return fmt.Errorf("commands: %w", err)
 	}
-	sub, err := c.subscribeRequests(ctx)
+	subs, follow, err := c.subscribe(ctx)
 	if err != nil {
 		return fmt.Errorf("commands: %w", err)
 	}
 	var d *durable
 	if c.cfg.Durable {
 		if d, err = c.startDurable(ctx); err != nil {
-			_ = sub.Unsubscribe()
+			for _, s := range subs() {
+				_ = s.Unsubscribe()
+			}
 			return fmt.Errorf("commands: %w", err)
 		}
 	}
 	close(c.ready)
-	c.logger.Info("taking commands", "account", c.cfg.Account, "requests", c.cfg.Prefix+"."+kindRequest+"."+c.cfg.Account+".>",
-		"durable", c.cfg.Durable, "stream", c.cfg.StreamName)
+	c.logger.Info("taking commands", "account", c.cfg.Account, "requests", c.requestSubject(""),
+		"routed", c.ownership() != nil, "durable", c.cfg.Durable, "stream", c.cfg.StreamName)
 
-	<-ctx.Done()
+	follow(ctx)
 	c.logger.Info("stopping: finishing commands being run")
-	c.drain(sub)
+	c.drain(subs()...)
 	c.lanes.wait()
 	if d != nil {
 		if err := d.stop(); err != nil {
@@ -158,4 +160,29 @@ func (c *Consumer) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// subscribe subscribes to the request-reply commands: routed by ownership
+// when the SessionSource is an OwnershipSource, else to every agent. follow
+// keeps the subscriptions up to date until ctx ends; subs then lists them.
+func (c *Consumer) subscribe(ctx context.Context) (subs func() []*nats.Subscription, follow func(context.Context), err error) {
+	if own := c.ownership(); own != nil {
+		r, err := c.startRoutes(ctx, own)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r.all, r.follow, nil
+	}
+	sub, err := c.subscribeRequests(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() []*nats.Subscription { return []*nats.Subscription{sub} },
+		func(ctx context.Context) { <-ctx.Done() }, nil
+}
+
+// ownership is the SessionSource as an OwnershipSource, or nil.
+func (c *Consumer) ownership() OwnershipSource {
+	o, _ := c.sessions.(OwnershipSource)
+	return o
 }

@@ -168,7 +168,13 @@ func baseConfig() commands.Config {
 // until it takes commands.
 func (e *env) start(t testing.TB, cfg commands.Config) (stop func()) {
 	t.Helper()
-	c, err := commands.New(cfg, e.nc, e.js, e.sessions, e.pub, e.schemas, nil)
+	return e.startWith(t, cfg, e.sessions)
+}
+
+// startWith is start with another SessionSource.
+func (e *env) startWith(t testing.TB, cfg commands.Config, src commands.SessionSource) (stop func()) {
+	t.Helper()
+	c, err := commands.New(cfg, e.nc, e.js, src, e.pub, e.schemas, nil)
 	if err != nil {
 		t.Fatalf("commands.New: %v", err)
 	}

@@ -21,14 +21,11 @@ const drainPoll = 10 * time.Millisecond
 
 // subscribeRequests subscribes to <prefix>.cmd.<account>.> in the queue
 // group, so replicas share the load; each message is queued on its agent's
-// lane and answered on msg.Reply.
+// lane and answered on msg.Reply. It serves a consumer without an
+// OwnershipSource (see startRoutes for one with).
 func (c *Consumer) subscribeRequests(ctx context.Context) (*nats.Subscription, error) {
-	subject := strings.Join([]string{c.cfg.Prefix, kindRequest, c.cfg.Account, ">"}, ".")
-	sub, err := c.nc.QueueSubscribe(subject, c.cfg.QueueGroup, func(m *nats.Msg) {
-		if !c.lanes.dispatch(c.laneKey(m.Subject), func() { c.handleRequest(ctx, m) }) {
-			c.refuse(ctx, m)
-		}
-	})
+	subject := c.requestSubject("")
+	sub, err := c.nc.QueueSubscribe(subject, c.cfg.QueueGroup, func(m *nats.Msg) { c.take(ctx, m) })
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 	}
@@ -121,15 +118,19 @@ func (c *Consumer) respond(ctx context.Context, m *nats.Msg, out outcome) {
 	}
 }
 
-// drain stops the subscription from taking new commands, lets it hand on
-// what it already received, and waits (up to the command timeout) for that.
-func (c *Consumer) drain(sub *nats.Subscription) {
-	if err := sub.Drain(); err != nil {
-		_ = sub.Unsubscribe()
-		return
+// drain stops the subscriptions from taking new commands, lets them hand
+// on what they already received, and waits (up to the command timeout) for
+// that.
+func (c *Consumer) drain(subs ...*nats.Subscription) {
+	for _, sub := range subs {
+		if err := sub.Drain(); err != nil {
+			_ = sub.Unsubscribe()
+		}
 	}
 	deadline := time.Now().Add(c.cfg.Timeout)
-	for sub.IsValid() && time.Now().Before(deadline) {
-		time.Sleep(drainPoll)
+	for _, sub := range subs {
+		for sub.IsValid() && time.Now().Before(deadline) {
+			time.Sleep(drainPoll)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/state"
@@ -44,6 +45,17 @@ type hold struct {
 	// stopRenew ends the renewer; renewed is closed once it returned.
 	stopRenew context.CancelFunc
 	renewed   chan struct{}
+	// owned is the worker's ownership flag (Owns), cleared when the hold ends.
+	owned *atomic.Bool
+}
+
+// Owns reports whether the worker owns its agent: true while it holds the
+// agent's lease, false while it stands by (or lost the lease, or stopped
+// running). Without a Lease it is always true: the worker is the only
+// replica for the agent. The command consumer takes the agent's commands
+// only while this is true. Safe for concurrent use.
+func (w *Worker) Owns() bool {
+	return w.cfg.Lease == nil || w.owned.Load()
 }
 
 // isLost reports whether the lease was lost.
@@ -56,6 +68,7 @@ func (h *hold) isLost() bool {
 func (h *hold) end() (lost bool) {
 	h.stopRenew()
 	<-h.renewed
+	h.owned.Store(false)
 	lost = h.isLost()
 	h.cancel()
 	h.lose(context.Canceled)
@@ -65,7 +78,7 @@ func (h *hold) end() (lost bool) {
 // newHold starts a hold of the lease acquired at since (nil lease: a hold
 // that is never lost) and, with a lease, renews it in the background.
 func (w *Worker) newHold(ctx context.Context, since time.Time) *hold {
-	h := &hold{renewed: make(chan struct{})}
+	h := &hold{renewed: make(chan struct{}), owned: &w.owned}
 	h.lost, h.lose = context.WithCancelCause(context.WithoutCancel(ctx))
 	h.ctx, h.cancel = context.WithCancel(ctx)
 	context.AfterFunc(h.lost, h.cancel)
@@ -75,6 +88,7 @@ func (w *Worker) newHold(ctx context.Context, since time.Time) *hold {
 		close(h.renewed)
 		return h
 	}
+	w.owned.Store(true)
 	go func() {
 		defer close(h.renewed)
 		w.renew(rctx, h, since)
@@ -155,6 +169,7 @@ func (w *Worker) renew(ctx context.Context, h *hold, since time.Time) {
 			continue
 		}
 		// The agent session is another replica's now: no command may use it.
+		w.owned.Store(false)
 		w.session.Store(nil)
 		h.lose(errLeaseLost)
 		return
