@@ -169,7 +169,8 @@ func splitID(data []byte) (body []byte, id string, err error) {
 	if err := dec.Decode(&members); err != nil {
 		return nil, "", &Error{Code: CodeBadRequest, Message: "body is not valid JSON: " + trimError(err), cause: err}
 	}
-	if dec.More() {
+	// dec.More is false before a stray '}' or ']', so look at what is left.
+	if rest := bytes.TrimSpace(trimmed[dec.InputOffset():]); len(rest) > 0 {
 		return nil, "", failf(CodeBadRequest, "body holds more than one JSON value")
 	}
 	raw, ok := members["id"]
