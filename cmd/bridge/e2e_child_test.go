@@ -94,3 +94,21 @@ func (c *childBridge) terminate() error {
 	}
 	return c.err
 }
+
+// startReplicas starts n bridge processes with the same BRIDGE_* variables
+// (replicas of one deployment), logging into one temporary directory whose
+// logs are dumped if the test fails.
+func startReplicas(t *testing.T, vars map[string]string, n int) ([]*childBridge, string) {
+	t.Helper()
+	logDir := t.TempDir()
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpChildLogs(t, logDir)
+		}
+	})
+	bridges := make([]*childBridge, n)
+	for i := range bridges {
+		bridges[i] = startChild(t, vars, logDir, i)
+	}
+	return bridges, logDir
+}

@@ -40,13 +40,7 @@ func TestE2ECommandsRoutedToOwner(t *testing.T) {
 	vars := bridgeVars(ns.ClientURL(), simURL, botOne, pw)
 	vars["POLL_INTERVAL"] = "50ms"
 	vars["LEASE_TTL"] = "2s"
-	logDir := t.TempDir()
-	t.Cleanup(func() {
-		if t.Failed() {
-			dumpChildLogs(t, logDir)
-		}
-	})
-	bridges := []*childBridge{startChild(t, vars, logDir, 0), startChild(t, vars, logDir, 1)}
+	bridges, logDir := startReplicas(t, vars, 2)
 	col := collectEvents(t, nil, js)
 
 	owner := -1
