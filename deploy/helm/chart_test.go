@@ -277,7 +277,6 @@ func TestChartRefusesUnsafeValues(t *testing.T) {
 	}{
 		{"two replicas on embedded NATS", []string{"replicaCount=2"}, "needs config.BRIDGE_NATS_URL"},
 		{"two replicas without lease", []string{"replicaCount=2", "leaseTTL=0", "config.BRIDGE_NATS_URL=nats://nats:4222"}, "needs the ownership lease"},
-		{"two replicas with durable commands", []string{"replicaCount=2", "config.BRIDGE_NATS_URL=nats://nats:4222", "config.BRIDGE_COMMANDS_DURABLE=true"}, "not routed to the replica that owns"},
 		{"rolling update without lease", []string{"strategy.type=RollingUpdate", "leaseTTL=0", "config.BRIDGE_NATS_URL=nats://nats:4222"}, "strategy RollingUpdate"},
 		{"rolling update on embedded NATS", []string{"strategy.type=RollingUpdate"}, "strategy RollingUpdate"},
 		{"grace period within shutdown", []string{"config.BRIDGE_SHUTDOWN_TIMEOUT=30s", "terminationGracePeriodSeconds=30"}, "terminationGracePeriodSeconds 30 must be larger"},

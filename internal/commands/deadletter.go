@@ -18,7 +18,7 @@ const (
 	HeaderDLQCode       = "Lpbridge-Dlq-Code"       // the error code, e.g. bad_request
 	HeaderDLQReason     = "Lpbridge-Dlq-Reason"     // the error message
 	HeaderDLQSubject    = "Lpbridge-Dlq-Subject"    // the subject the command came on
-	HeaderDLQDeliveries = "Lpbridge-Dlq-Deliveries" // JetStream deliveries (durable commands)
+	HeaderDLQDeliveries = "Lpbridge-Dlq-Deliveries" // tries: deliveries that ran, not those handed back (durable commands)
 	HeaderDLQTime       = "Lpbridge-Dlq-Time"       // when it was dead-lettered (RFC 3339)
 	HeaderCommandID     = "Lpbridge-Command-Id"     // the command id (on replies too)
 )

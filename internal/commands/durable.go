@@ -24,8 +24,9 @@ import (
 //
 //   - the handler runs the command (process) and says what becomes of it:
 //     nil → ack; *redeliver → nack, which the subscriber turns into
-//     NakWithDelay(Backoff[delivery-1]), so the retry schedule survives a
-//     restart (an in-process Retry middleware would not);
+//     NakWithDelay(Backoff[try-1]), so the retry schedule survives a
+//     restart (an in-process Retry middleware would not); a command for an
+//     agent another replica owns is not run but handed back (standby.go);
 //     *deadLetter → middleware.PoisonQueueWithFilter publishes it to
 //     <prefix>.dlq.<account>.<agent>.<command> and acks;
 //   - middleware.Recoverer turns a panic into an error the poison queue
@@ -74,11 +75,19 @@ type natsUnmarshaler struct{}
 func (natsUnmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
 	uuid := nuid.Next()
 	var delivered uint64
-	if md, err := msg.Metadata(); err == nil {
+	md, mdErr := msg.Metadata()
+	if mdErr == nil {
 		uuid = "seq-" + strconv.FormatUint(md.Sequence.Stream, 10)
 		delivered = md.NumDelivered
 	}
 	wm := message.NewMessage(uuid, msg.Data())
+	if mdErr == nil {
+		wm.Metadata.Set(mdStreamSeq, strconv.FormatUint(md.Sequence.Stream, 10))
+		wm.Metadata.Set(mdStored, strconv.FormatInt(md.Timestamp.UnixNano(), 10))
+	}
+	if dm, ok := msg.(*delayedMsg); ok {
+		dm.wm = wm
+	}
 	wm.Metadata.Set(mdSubject, msg.Subject())
 	wm.Metadata.Set(mdDelivered, strconv.FormatUint(delivered, 10))
 	for k, v := range msg.Headers() {
@@ -113,6 +122,9 @@ type poisonPublisher struct{ c *Consumer }
 func (p poisonPublisher) Publish(_ string, msgs ...*message.Message) error {
 	for _, wm := range msgs {
 		m, delivered := natsMsg(wm)
+		if tries, err := strconv.ParseUint(wm.Metadata.Get(mdTries), 10, 64); err == nil {
+			delivered = tries
+		}
 		cmd, _ := Decode(m, p.c.decodeOpts)
 		e := &Error{Code: Code(wm.Metadata.Get(mdDLQCode)), Message: wm.Metadata.Get(mdDLQReason)}
 		if e.Code == "" {
@@ -136,23 +148,31 @@ func (c *Consumer) handleDurable(wm *message.Message) (err error) {
 	start := time.Now()
 	m, delivered := natsMsg(wm)
 	cmd, derr := c.decode(m)
-	ctx, span := c.startSpan(context.WithoutCancel(wm.Context()), m, cmd, modeDurable, delivered)
+	if c.standingBy(cmd.Agent) {
+		c.skipDelivery(context.WithoutCancel(wm.Context()), wm, cmd)
+		return nil
+	}
+	tries, skipKey := c.tries(context.WithoutCancel(wm.Context()), wm, delivered)
+	wm.Metadata.Set(mdTries, strconv.FormatUint(tries, 10))
+	ctx, span := c.startSpan(context.WithoutCancel(wm.Context()), m, cmd, modeDurable, tries)
 	defer span.End()
 	defer c.recoverDurable(ctx, wm, m, &err)
 	var out outcome
-	if delivered > uint64(c.cfg.MaxDeliver) {
-		out = failure(cmd, failf(CodeTimeout, "given up after %d deliveries", c.cfg.MaxDeliver), int(delivered))
+	if tries > uint64(c.cfg.MaxDeliver) {
+		out = failure(cmd, failf(CodeTimeout, "given up after %d tries", c.cfg.MaxDeliver), int(tries))
 	} else {
 		out = c.process(ctx, cmd, derr)
 	}
 	if out.err != nil && out.err.Code.Transient() {
-		if delivered < uint64(c.cfg.MaxDeliver) {
+		if tries < uint64(c.cfg.MaxDeliver) {
 			c.observe(ctx, out)
 			c.logOutcome(ctx, out, modeDurable, time.Since(start))
+			handBack(wm, c.cfg.backoff(tries))
 			return &redeliver{out.err}
 		}
 		out.deadLetter = true
 	}
+	defer c.forgetSkips(ctx, skipKey)
 	c.publishResult(ctx, out)
 	c.observe(ctx, out)
 	c.logOutcome(ctx, out, modeDurable, time.Since(start))
@@ -207,7 +227,7 @@ func (c *Consumer) startDurable(ctx context.Context) (*durable, error) {
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(c.logger.With("component", "watermill"),
 		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	consumerCfg := durableConsumerConfig(c.cfg)
+	consumerCfg := durableConsumerConfig(c.cfg, c.ownership() != nil)
 	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 		Conn:           conn,
 		Logger:         wlog,
@@ -217,7 +237,10 @@ func (c *Consumer) startDurable(ctx context.Context) (*durable, error) {
 		ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
 		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, _ string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 			cons, err := js.CreateOrUpdateConsumer(ctx, c.cfg.StreamName, consumerCfg)
-			return cons, nil, err
+			if err != nil {
+				return nil, nil, err
+			}
+			return delayedConsumer{cons}, nil, nil
 		},
 	})
 	if err != nil {

@@ -56,6 +56,9 @@ var (
 	ErrTimeout        = errors.New("timeout")
 	ErrInternal       = errors.New("internal error")
 
+	// errSkipRaces means other replicas kept updating a skip count.
+	errSkipRaces = errors.New("too many concurrent updates")
+
 	// ErrInvalidConfig means New got an unusable Config.
 	ErrInvalidConfig = errors.New("invalid config")
 )

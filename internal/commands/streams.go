@@ -59,8 +59,14 @@ func ensureCommandStream(ctx context.Context, js jetstream.JetStream, cfg Config
 // durableConsumerConfig is the account's durable consumer of the command
 // stream. It allows one delivery more than MaxDeliver: a bridge that died
 // during the last try still sees the command once more, and dead-letters it.
-func durableConsumerConfig(cfg Config) jetstream.ConsumerConfig {
+// Routed by ownership, it has no delivery limit: replicas standing by hand
+// commands back without trying them, and the handler counts the tries.
+func durableConsumerConfig(cfg Config, routed bool) jetstream.ConsumerConfig {
 	name := "lpbridge_commands_" + safeName(cfg.Account)
+	maxDeliver := cfg.MaxDeliver + 1
+	if routed {
+		maxDeliver = -1
+	}
 	return jetstream.ConsumerConfig{
 		Name:          name,
 		Durable:       name,
@@ -69,7 +75,7 @@ func durableConsumerConfig(cfg Config) jetstream.ConsumerConfig {
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       ackWait(cfg),
-		MaxDeliver:    cfg.MaxDeliver + 1,
+		MaxDeliver:    maxDeliver,
 		MaxAckPending: maxAckPending,
 	}
 }

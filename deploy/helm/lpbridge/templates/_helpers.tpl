@@ -130,9 +130,6 @@ ConfigMap (they would sit there in plain text).
 {{- if not .Values.config.BRIDGE_NATS_URL -}}
 {{- fail (printf "replicaCount %v needs config.BRIDGE_NATS_URL: the ownership lease lives in NATS KV, and each pod's embedded NATS would keep its own, so every agent would be logged in once per pod" .Values.replicaCount) -}}
 {{- end -}}
-{{- if eq (toString .Values.config.BRIDGE_COMMANDS_DURABLE) "true" -}}
-{{- fail (printf "replicaCount %v with config.BRIDGE_COMMANDS_DURABLE: durable commands are not routed to the replica that owns the agent yet, so a standby would spend their tries; run one replica, or use request-reply commands (routed to the owner)" .Values.replicaCount) -}}
-{{- end -}}
 {{- end -}}
 {{- if and (eq (toString (get (.Values.strategy | default dict) "type")) "RollingUpdate") (not $shared) -}}
 {{- fail "strategy RollingUpdate runs the old and the new pod side by side: it needs the ownership lease (leaseTTL not 0) in a shared NATS (config.BRIDGE_NATS_URL); use Recreate" -}}
