@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/schemas"
 	"gopkg.in/yaml.v3"
@@ -31,8 +32,11 @@ type asyncDoc struct {
 		} `yaml:"reply"`
 	} `yaml:"operations"`
 	Components struct {
-		Parameters map[string]struct{ Description string } `yaml:"parameters"`
-		Messages   map[string]asyncMessage                 `yaml:"messages"`
+		Parameters map[string]struct {
+			Description string   `yaml:"description"`
+			Enum        []string `yaml:"enum"`
+		} `yaml:"parameters"`
+		Messages map[string]asyncMessage `yaml:"messages"`
 	} `yaml:"components"`
 	JetStream map[string]any `yaml:"x-jetstream"`
 }
@@ -94,7 +98,7 @@ func TestAsyncAPIStructure(t *testing.T) {
 			t.Errorf("server %s = %+v", name, srv)
 		}
 	}
-	if doc.JetStream["stream"] != events.DefaultStreamName || doc.JetStream["duplicateWindow"] != "2m" ||
+	if doc.JetStream["stream"] != events.DefaultStreamName || doc.JetStream["duplicateWindow"] != "10m" ||
 		doc.JetStream["msgIdHeader"] != "Nats-Msg-Id" {
 		t.Errorf("x-jetstream = %v", doc.JetStream)
 	}
@@ -164,6 +168,13 @@ func TestAsyncAPIStructure(t *testing.T) {
 	}
 
 	for name, m := range doc.Components.Messages {
+		if name == "deadLetter" {
+			// A dead letter keeps the original body, whatever it was.
+			if m.Payload.Ref != "" {
+				t.Errorf("message deadLetter: payload %q, want any body", m.Payload.Ref)
+			}
+			continue
+		}
 		if m.ContentType != "application/json" {
 			t.Errorf("message %s: contentType %q", name, m.ContentType)
 		}
@@ -197,6 +208,7 @@ func TestAsyncAPIMatchesCode(t *testing.T) {
 
 	eventChannels := map[string]string{}   // pattern → channel
 	commandChannels := map[string]string{} // command → channel
+	var durable, deadLetter string         // channels
 	for name, ch := range doc.Channels {
 		if ch.Address == nil {
 			continue
@@ -210,6 +222,10 @@ func TestAsyncAPIMatchesCode(t *testing.T) {
 			eventChannels[addr] = name
 		case strings.HasPrefix(addr, events.DefaultPrefix+".cmd.*.*."):
 			commandChannels[strings.TrimPrefix(addr, events.DefaultPrefix+".cmd.*.*.")] = name
+		case addr == commands.DurableSubject(events.DefaultPrefix, "*", "*", "*"):
+			durable = name
+		case addr == commands.DeadLetterSubject(events.DefaultPrefix, "*", "*", "*"):
+			deadLetter = name
 		default:
 			t.Errorf("channel %s: address %q is neither an event nor a command subject", name, *ch.Address)
 		}
@@ -266,5 +282,36 @@ func TestAsyncAPIMatchesCode(t *testing.T) {
 	}
 	if !slices.Equal(docCommands, wantCommands) {
 		t.Errorf("command channels %v, want %v", docCommands, wantCommands)
+	}
+
+	// The durable subjects carry every command, and the dead letters exist.
+	if durable == "" || deadLetter == "" {
+		t.Fatalf("no channel for %q or %q", commands.DurableSubject(events.DefaultPrefix, "{account}", "{agent}", "{command}"),
+			commands.DeadLetterSubject(events.DefaultPrefix, "{account}", "{agent}", "{command}"))
+	}
+	var durablePayloads []string
+	for _, m := range doc.Channels[durable].Messages {
+		msg := doc.Components.Messages[strings.TrimPrefix(m.Ref, "#/components/messages/")]
+		durablePayloads = append(durablePayloads, strings.TrimSuffix(strings.TrimPrefix(msg.Payload.Ref, "./commands/"), ".json"))
+	}
+	slices.Sort(durablePayloads)
+	if !slices.Equal(durablePayloads, set.Commands()) {
+		t.Errorf("durable channel %s carries %v, want every command %v", durable, durablePayloads, set.Commands())
+	}
+	param := doc.Components.Parameters[strings.TrimPrefix(doc.Channels[durable].Parameters["command"].Ref, "#/components/parameters/")]
+	enum := slices.Sorted(slices.Values(param.Enum))
+	if !slices.Equal(enum, set.Commands()) {
+		t.Errorf("the command parameter lists %v, want %v", enum, set.Commands())
+	}
+	for _, c := range set.Commands() {
+		if !commands.Known(c) {
+			t.Errorf("schema for command %s, which the consumer does not know", c)
+		}
+	}
+	if js := doc.Channels[durable].JetStream; js["stream"] != "LP_COMMANDS" {
+		t.Errorf("durable channel: x-jetstream %v", js)
+	}
+	if js := doc.Channels[deadLetter].JetStream; js["stream"] != "LP_COMMANDS_DLQ" {
+		t.Errorf("dead-letter channel: x-jetstream %v", js)
 	}
 }
