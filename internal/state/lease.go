@@ -124,15 +124,11 @@ func OpenLeases(ctx context.Context, js jetstream.JetStream, cfg LeasesConfig) (
 		Storage:        cfg.Storage,
 		LimitMarkerTTL: leaseMarkerTTL,
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, kvcfg)
-	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
-		kvcfg.LimitMarkerTTL = 0
-		kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
-	}
+	kv, keyTTL, err := openBucket(ctx, js, kvcfg)
 	if err != nil {
 		return nil, fmt.Errorf("state: open lease bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Leases{js: js, kv: kv, cfg: cfg, keyTTL: kvcfg.LimitMarkerTTL > 0}, nil
+	return &Leases{js: js, kv: kv, cfg: cfg, keyTTL: keyTTL}, nil
 }
 
 // Bucket is the name of the KV bucket.

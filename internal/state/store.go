@@ -104,19 +104,27 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 	if cfg.TTL > 0 {
 		kvcfg.LimitMarkerTTL = markerTTL
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, kvcfg)
-	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
-		kvcfg.LimitMarkerTTL = 0
-		kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
-	}
+	kv, keyTTL, err := openBucket(ctx, js, kvcfg)
 	if err != nil {
 		return nil, fmt.Errorf("state: open bucket %s: %w", cfg.Bucket, err)
 	}
 	s := &Store{js: js, kv: kv, cfg: cfg}
-	if kvcfg.LimitMarkerTTL > 0 {
+	if keyTTL {
 		s.finishedTTL = cfg.TTL
 	}
 	return s, nil
+}
+
+// openBucket creates or updates a KV bucket. A server without per-message
+// TTLs (before NATS 2.11) refuses LimitMarkerTTL; the bucket is then made
+// without it, and keyTTL reports whether per-key TTLs are available.
+func openBucket(ctx context.Context, js jetstream.JetStream, kvcfg jetstream.KeyValueConfig) (kv jetstream.KeyValue, keyTTL bool, err error) {
+	kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
+	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+		kvcfg.LimitMarkerTTL = 0
+		kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
+	}
+	return kv, err == nil && kvcfg.LimitMarkerTTL > 0, err
 }
 
 // FinishedTTL is how long finished cursors are kept, 0 meaning until
