@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lpbridge/lpbridge/internal/events"
 )
 
 // childBridge is the bridge running as a child process: the test binary
@@ -111,4 +113,56 @@ func startReplicas(t *testing.T, vars map[string]string, n int) ([]*childBridge,
 		bridges[i] = startChild(t, vars, logDir, i)
 	}
 	return bridges, logDir
+}
+
+// waitForOwner waits until every replica runs, exactly one has logged
+// ownerLog (it owns the agent) and the other stands by, and returns the
+// owner's number. It is for two replicas.
+func waitForOwner(t *testing.T, bridges []*childBridge, logDir, ownerLog string) int {
+	t.Helper()
+	owner := -1
+	waitUntil(t, nil, "one bridge owns the agent ("+ownerLog+"), the other stands by", func() error {
+		owner = -1
+		for n, b := range bridges {
+			if b.exited() {
+				return fmt.Errorf("bridge %d exited", n)
+			}
+			if !childLogged(logDir, n, "bridge running") {
+				return fmt.Errorf("bridge %d not running yet", n)
+			}
+			if childLogged(logDir, n, ownerLog) {
+				if owner >= 0 {
+					return fmt.Errorf("bridges %d and %d both logged %q", owner, n, ownerLog)
+				}
+				owner = n
+			}
+		}
+		if owner < 0 || !childLogged(logDir, 1-owner, "standing by") {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	return owner
+}
+
+// waitForTranscripts waits until the simulated visitors finished talking
+// and a transcript of every chat arrived.
+func waitForTranscripts(t *testing.T, talked <-chan error, col *collector, chats []string) {
+	t.Helper()
+	select {
+	case err := <-talked:
+		if err != nil {
+			t.Fatalf("visitors: %v", err)
+		}
+	case <-time.After(e2eWait):
+		t.Fatal("visitors did not finish talking")
+	}
+	waitUntil(t, nil, "a transcript of every chat", func() error {
+		for _, chat := range chats {
+			if len(col.match(func(r received) bool { return r.is(events.ChatTranscript, chat) })) == 0 {
+				return fmt.Errorf("none yet for chat %s", chat)
+			}
+		}
+		return nil
+	})
 }

@@ -97,22 +97,7 @@ func TestE2EKillRestart(t *testing.T) {
 		child = startChild(t, vars, logDir, k+1)
 	}
 
-	select {
-	case err := <-talked:
-		if err != nil {
-			t.Fatalf("visitors: %v", err)
-		}
-	case <-time.After(e2eWait):
-		t.Fatal("visitors did not finish talking")
-	}
-	waitUntil(t, nil, "a transcript of every chat", func() error {
-		for _, chat := range chats {
-			if len(col.match(func(r received) bool { return r.is(events.ChatTranscript, chat) })) == 0 {
-				return fmt.Errorf("none yet for chat %s", chat)
-			}
-		}
-		return nil
-	})
+	waitForTranscripts(t, talked, col, chats)
 	// The last bridge may have been started only just now: SIGTERM it
 	// once it handles signals.
 	waitUntil(t, nil, "the last bridge runs", func() error {

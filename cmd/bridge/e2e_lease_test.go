@@ -46,35 +46,8 @@ func TestE2ELeaseTakeover(t *testing.T) {
 	bridges, logDir := startReplicas(t, vars, 2)
 	col := collectEvents(t, nil, js)
 
-	owner := -1
-	waitUntil(t, nil, "both bridges run and one of them holds the lease", func() error {
-		owner = -1
-		for n, b := range bridges {
-			if b.exited() {
-				return fmt.Errorf("bridge %d exited", n)
-			}
-			if !childLogged(logDir, n, "bridge running") {
-				return fmt.Errorf("bridge %d not running yet", n)
-			}
-			if childLogged(logDir, n, "lease acquired") {
-				if owner >= 0 {
-					return errors.New("both bridges acquired the lease")
-				}
-				owner = n
-			}
-		}
-		if owner < 0 {
-			return errors.New("no bridge holds the lease")
-		}
-		return nil
-	})
+	owner := waitForOwner(t, bridges, logDir, "lease acquired")
 	standby := 1 - owner
-	waitUntil(t, nil, "the other bridge stands by", func() error {
-		if !childLogged(logDir, standby, "standing by") {
-			return errors.New("not yet")
-		}
-		return nil
-	})
 
 	chats := make([]string, leaseChats)
 	for i := range chats {
@@ -119,22 +92,7 @@ func TestE2ELeaseTakeover(t *testing.T) {
 	})
 	t.Logf("bridge %d took over %s after the kill (lease TTL %s)", standby, time.Since(killed).Round(10*time.Millisecond), vars["LEASE_TTL"])
 
-	select {
-	case err := <-talked:
-		if err != nil {
-			t.Fatalf("visitors: %v", err)
-		}
-	case <-time.After(e2eWait):
-		t.Fatal("visitors did not finish talking")
-	}
-	waitUntil(t, nil, "a transcript of every chat", func() error {
-		for _, chat := range chats {
-			if len(col.match(func(r received) bool { return r.is(events.ChatTranscript, chat) })) == 0 {
-				return fmt.Errorf("none yet for chat %s", chat)
-			}
-		}
-		return nil
-	})
+	waitForTranscripts(t, talked, col, chats)
 	if err := bridges[standby].terminate(); err != nil {
 		t.Errorf("bridge %d: %v", standby, err)
 	}

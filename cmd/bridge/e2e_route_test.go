@@ -43,25 +43,7 @@ func TestE2ECommandsRoutedToOwner(t *testing.T) {
 	bridges, logDir := startReplicas(t, vars, 2)
 	col := collectEvents(t, nil, js)
 
-	owner := -1
-	waitUntil(t, nil, "one bridge owns the agent and takes its commands, the other stands by", func() error {
-		owner = -1
-		for n, b := range bridges {
-			if b.exited() {
-				return fmt.Errorf("bridge %d exited", n)
-			}
-			if !childLogged(logDir, n, "bridge running") {
-				return fmt.Errorf("bridge %d not running yet", n)
-			}
-			if childLogged(logDir, n, "taking the agent's commands") {
-				owner = n
-			}
-		}
-		if owner < 0 || !childLogged(logDir, 1-owner, "standing by") {
-			return errors.New("not yet")
-		}
-		return nil
-	})
+	owner := waitForOwner(t, bridges, logDir, "taking the agent's commands")
 	standby := 1 - owner
 
 	chat := startVisitor(t, sim, lpsim.VisitorSpec{Name: "Routed visitor", SkillID: skillSupport})
