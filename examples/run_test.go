@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 const (
@@ -60,17 +63,12 @@ func waitForCommands(t *testing.T, natsURL string) {
 		t.Fatalf("connect %s: %v", natsURL, err)
 	}
 	defer nc.Close()
-	deadline := time.Now().Add(bridgeTimeout)
-	for {
-		_, err := nc.Request("lp.cmd.55500011.bot_one.agent.info", []byte("{}"), 5*time.Second)
-		if err == nil {
-			return
+	testwait.Until(t, bridgeTimeout, func() error {
+		if _, err := nc.Request("lp.cmd.55500011.bot_one.agent.info", []byte("{}"), 5*time.Second); err != nil {
+			return fmt.Errorf("the bridge answers no commands on lp.cmd.>: %w (does cmd/bridge run internal/commands?)", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bridge answers no commands on lp.cmd.>: %v (does cmd/bridge run internal/commands?)", err)
-		}
-		time.Sleep(200 * time.Millisecond) // the consumer starts right after the bridge says it runs
-	}
+		return nil
+	})
 }
 
 // goBuild builds a package into dir and returns the binary's path.

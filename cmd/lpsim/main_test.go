@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
@@ -51,21 +54,21 @@ func startRun(t *testing.T, args ...string) (string, *syncBuffer, func() error) 
 	}
 	t.Cleanup(func() { cancel() })
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], out, stop
-		}
+	var base string
+	testwait.Until(t, 5*time.Second, func() error {
 		select {
 		case err := <-done:
 			t.Fatalf("run ended early: %v; output %s", err, out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line in %q", out.String())
+		m := re.FindStringSubmatch(out.String())
+		if m == nil {
+			return fmt.Errorf("no listening line in %q", out.String())
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		base = m[1]
+		return nil
+	})
+	return base, out, stop
 }
 
 type walker struct {
@@ -177,13 +180,9 @@ func TestRunScriptedVisitors(t *testing.T) {
 	w.bearer = get(t, w.do("POST", acct+"/login", `{"username":"solo","password":"demo-password"}`), "bearer")
 	as := get(t, w.do("POST", acct+"/agentSession", ``), "agentSessionLocation", "link", "@href")
 	w.do("PUT", as+"/availability", `{"availability":{"chat":"Online"}}`)
-	deadline := time.Now().Add(5 * time.Second)
-	for get(t, w.do("GET", as+"/incomingRequests", ""), "incomingRequests", "ringingCount") == "0" {
-		if time.Now().After(deadline) {
-			t.Fatal("no scripted chat rang")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.True(t, 5*time.Second, "a scripted chat to ring", func() bool {
+		return get(t, w.do("GET", as+"/incomingRequests", ""), "incomingRequests", "ringingCount") != "0"
+	})
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)
 	}

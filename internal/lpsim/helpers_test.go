@@ -340,18 +340,6 @@ func rels(t testing.TB, doc any, p string) map[string]string {
 	return out
 }
 
-// waitFor polls cond until it holds or 5 s pass.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // startChat starts a visitor chat through the Go API.
 func (e *env) startChat(t testing.TB, v lpsim.VisitorSpec) string {
 	t.Helper()

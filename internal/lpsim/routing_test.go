@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 func TestAcceptWindowSetsAwayAndReroutes(t *testing.T) {
@@ -44,7 +45,7 @@ func TestAcceptWindowPassesWithoutRequests(t *testing.T) {
 	e.online(t, "ann", annPass)
 	e.startChat(t, lpsim.VisitorSpec{})
 	// No request arrives: the background sweep must set ann Away.
-	waitFor(t, "ann Away", func() bool {
+	testwait.True(t, 5*time.Second, "ann Away", func() bool {
 		st, err := e.sim.AgentAvailability(acct, "ann")
 		return err == nil && st == "Away"
 	})

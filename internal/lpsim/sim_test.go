@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 var chatIDPattern = regexp.MustCompile(`^H\d{19}-[0-9a-f]{32}K\d{7}$`)
@@ -274,7 +275,7 @@ func TestScriptedVisitors(t *testing.T) {
 	})
 	// Ann accepts whatever rings until a scripted visitor has left.
 	var ended string
-	waitFor(t, "a scripted chat to end by the visitor", func() bool {
+	testwait.True(t, 5*time.Second, "a scripted chat to end by the visitor", func() bool {
 		if r := c.do(http.MethodPost, v(c.as+"/incomingRequests"), "{}"); r.status == http.StatusCreated {
 			chatURL := str(t, r.doc, "chatLocation.link.@href")
 			ended = chatURL[strings.LastIndex(chatURL, "/")+1:]
