@@ -1,6 +1,8 @@
 // Package lpchat is a typed client of LivePerson's legacy Chat Agent API, its
 // Login Service API and the Domain API (CSDS), as described in
-// /work/shared/chat-agent-api.md. It knows nothing of NATS.
+// docs/chat-agent-api.md (the project's reference of those APIs, with the
+// addresses of LivePerson's public pages; a bare "§N" in this package is its
+// section N). It knows nothing of NATS.
 //
 // One Client serves one agent: it owns the agent's cookie jar (§10), bearer
 // and csrf, and is safe for concurrent use (a poller and a command consumer

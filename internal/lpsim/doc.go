@@ -1,11 +1,12 @@
 // Package lpsim simulates LivePerson's legacy Chat Agent API together with
 // the Login Service API and the Domain API (CSDS), as
-// /work/shared/chat-agent-api.md (the team's reference) describes them,
-// quirks included: a single element is a bare object and two or more are an
-// array, empty collections are absent, numbers are strings where the
-// reference shows strings, links are absolute @href/@rel URLs without v/NC,
-// ".json" path suffixes, a missing NC or v, and POST +
-// X-HTTP-Method-Override: PUT (a real PUT works too) are accepted.
+// docs/chat-agent-api.md (the project's reference; a bare "§N" in this
+// package is its section N) describes them, quirks included: a single
+// element is a bare object and two or more are an array, empty collections
+// are absent, numbers are strings where the reference shows strings, links
+// are absolute @href/@rel URLs without v/NC, ".json" path suffixes, a missing
+// NC or v, and POST + X-HTTP-Method-Override: PUT (a real PUT works too) are
+// accepted.
 //
 // A Simulator is an http.Handler serving everything on one host: the Domain
 // API answers with the request's Host as baseURI for every service, and
@@ -13,6 +14,10 @@
 // X-Forwarded-Proto: https. It knows nothing of NATS.
 //
 // # Choices where the reference is unconfirmed
+//
+// The reference marks these SILENT (its §15 lists them);
+// docs/adr/0003-simulator-where-the-reference-is-silent.md says why the
+// simulator picks one behaviour for each.
 //
 //   - Errors: every non-2xx answer has the body
 //     {"error": {"time": "Jan 02, 2006 3:04:05 PM", "message", "internalCode",
