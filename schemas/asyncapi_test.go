@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/events"
@@ -98,9 +99,19 @@ func TestAsyncAPIStructure(t *testing.T) {
 			t.Errorf("server %s = %+v", name, srv)
 		}
 	}
-	if doc.JetStream["stream"] != events.DefaultStreamName || doc.JetStream["duplicateWindow"] != "10m" ||
-		doc.JetStream["msgIdHeader"] != "Nats-Msg-Id" {
+	if doc.JetStream["stream"] != events.DefaultStreamName || doc.JetStream["msgIdHeader"] != "Nats-Msg-Id" {
 		t.Errorf("x-jetstream = %v", doc.JetStream)
+	}
+	// The stream's durations are the events package's defaults, which the
+	// bridge's config defaults are tested against in turn.
+	for key, want := range map[string]time.Duration{
+		"duplicateWindow": events.DefaultDuplicateWindow,
+		"maxAge":          events.DefaultMaxAge,
+	} {
+		s, _ := doc.JetStream[key].(string)
+		if got, err := time.ParseDuration(s); err != nil || got != want {
+			t.Errorf("x-jetstream %s = %q, want %s (events' default)", key, s, want)
+		}
 	}
 	if len(doc.Channels) == 0 || len(doc.Operations) == 0 || len(doc.Components.Messages) == 0 {
 		t.Fatal("channels, operations and components.messages must not be empty")
@@ -243,7 +254,7 @@ func TestAsyncAPIMatchesCode(t *testing.T) {
 			if msg.Name != string(typ) {
 				t.Errorf("channel %s carries message %q, want %q", name, msg.Name, typ)
 			}
-			if want := "./events/" + typ.Suffix() + ".json"; msg.Payload.Ref != want {
+			if want := "./" + typ.SchemaFile(); msg.Payload.Ref != want {
 				t.Errorf("message %s: payload %q, want %q", msg.Name, msg.Payload.Ref, want)
 			}
 			if msg.CloudEvents["type"] != string(typ) ||

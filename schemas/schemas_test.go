@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +33,7 @@ func TestEverySchemaCompilesAndIsNamedForItsFile(t *testing.T) {
 	s := compile(t)
 	var wantEvents []string
 	for _, typ := range events.AllTypes() {
-		wantEvents = append(wantEvents, typ.Suffix())
+		wantEvents = append(wantEvents, strings.TrimSuffix(strings.TrimPrefix(typ.SchemaFile(), "events/"), ".json"))
 	}
 	slices.Sort(wantEvents)
 	if got := s.EventTypes(); !slices.Equal(got, wantEvents) {
@@ -67,10 +69,90 @@ func TestEverySchemaCompilesAndIsNamedForItsFile(t *testing.T) {
 			t.Errorf("%s: no title", name)
 		}
 	}
-	// The data schema URL the events carry is the schema's $id.
+}
+
+// schemaIDs maps the $id of every embedded schema to its file.
+func schemaIDs(t *testing.T) map[string]string {
+	t.Helper()
+	names, err := fs.Glob(schemas.FS(), "*/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, name := range names {
+		var doc struct {
+			ID string `json:"$id"`
+		}
+		if err := json.Unmarshal(mustRead(t, name), &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ids[doc.ID] = name
+	}
+	return ids
+}
+
+// TestEmittedDataSchemaIsTheSchemaID encodes an event of every type with the
+// events package's default base and checks the whole dataschema attribute,
+// as a consumer reads it, against the $id written in the schema files: the
+// URL must name exactly the schema of the event's type.
+func TestEmittedDataSchemaIsTheSchemaID(t *testing.T) {
+	ids := schemaIDs(t)
+	for _, e := range events.Examples() {
+		for _, enc := range []events.Encoding{events.Binary, events.Structured} {
+			msg, err := events.Encode(e, enc, events.DefaultDataSchemaBase)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ce, err := events.Decode(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if file, ok := ids[ce.DataSchema()]; !ok || file != e.Type.SchemaFile() {
+				t.Errorf("%s %s: dataschema %q is the $id of %q, want that of %s",
+					enc, e.Type, ce.DataSchema(), file, e.Type.SchemaFile())
+			}
+		}
+	}
+}
+
+// TestEventSchemasMatchDataTypes checks every type's schema against its Go
+// payload struct: the same members, and required exactly where the struct
+// always writes the member (no omitempty or omitzero).
+func TestEventSchemasMatchDataTypes(t *testing.T) {
 	for _, typ := range events.AllTypes() {
-		if got, want := events.DataSchema(events.DefaultDataSchemaBase, typ), schemas.BaseURL+"/events/"+typ.Suffix()+".json"; got != want {
-			t.Errorf("dataschema of %s = %q, want %q", typ, got, want)
+		var doc struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+			Required   []string                   `json:"required"`
+		}
+		if err := json.Unmarshal(mustRead(t, typ.SchemaFile()), &doc); err != nil {
+			t.Fatalf("%s: %v", typ.SchemaFile(), err)
+		}
+		data := reflect.TypeOf(typ.ZeroData())
+		if data == nil || data.Kind() != reflect.Struct {
+			t.Errorf("%s: payload %v is not a struct", typ, data)
+			continue
+		}
+		var members, required []string
+		for f := range data.Fields() {
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			members = append(members, name)
+			if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+				required = append(required, name)
+			}
+		}
+		slices.Sort(members)
+		slices.Sort(required)
+		if got := slices.Sorted(maps.Keys(doc.Properties)); !slices.Equal(got, members) {
+			t.Errorf("%s: schema members %v, %s has %v", typ.SchemaFile(), got, data.Name(), members)
+		}
+		if got := slices.Sorted(slices.Values(doc.Required)); !slices.Equal(got, required) {
+			t.Errorf("%s: schema requires %v, %s always writes %v", typ.SchemaFile(), got, data.Name(), required)
 		}
 	}
 }
@@ -113,20 +195,31 @@ func TestEventExamplesValidate(t *testing.T) {
 	}
 }
 
+// TestMinimalEventsValidate: the least payload of every type (only what the
+// schema requires) validates. A type without an entry fails the test.
 func TestMinimalEventsValidate(t *testing.T) {
 	s := compile(t)
 	good := map[events.Type]any{
-		events.AgentSession:   events.SessionData{State: events.SessionLost, AgentSessionID: ""},
-		events.AgentStatus:    events.StatusData{Status: "Away", Cause: events.StatusCauseService},
-		events.AgentRinging:   events.RingingData{},
-		events.ChatLine:       events.LineData{EventID: 0, TextType: "plain", By: "info", Source: "system"},
-		events.ChatInfo:       events.InfoData{},
-		events.ChatTyping:     events.TypingData{},
-		events.ChatTranscript: events.TranscriptData{ChatID: "c", EndedBy: events.EndedByUnknown},
+		events.AgentSession:    events.SessionData{State: events.SessionLost, AgentSessionID: ""},
+		events.AgentStatus:     events.StatusData{Status: "Away", Cause: events.StatusCauseService},
+		events.AgentRinging:    events.RingingData{},
+		events.ChatAccepted:    events.AcceptedData{ChatID: "c", AcceptedBy: events.AcceptedByCommand},
+		events.ChatLine:        events.LineData{EventID: 0, TextType: "plain", By: "info", Source: "system"},
+		events.ChatState:       events.StateData{State: "waiting"},
+		events.ChatInfo:        events.InfoData{},
+		events.ChatTyping:      events.TypingData{},
+		events.ChatTransferred: events.TransferredData{},
+		events.ChatEnded:       events.EndedData{EndedBy: events.EndedByUnknown},
+		events.ChatTranscript:  events.TranscriptData{ChatID: "c", EndedBy: events.EndedByUnknown},
 		events.CommandResult: events.CommandResultData{CommandID: "x", Command: "chat.close", OK: false,
 			Error: &events.CommandError{Code: "chat_not_found", Message: "no chat c"}},
 	}
-	for typ, d := range good {
+	for _, typ := range events.AllTypes() {
+		d, ok := good[typ]
+		if !ok {
+			t.Errorf("%s: no minimal payload in this test", typ)
+			continue
+		}
 		b, err := json.Marshal(d)
 		if err != nil {
 			t.Fatal(err)

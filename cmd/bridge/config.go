@@ -65,7 +65,8 @@ type Config struct {
 	StreamMaxAge time.Duration `envconfig:"STREAM_MAX_AGE" default:"168h" desc:"how long the stream keeps events"`
 	// StreamReplicas is the stream's replica count.
 	StreamReplicas int `envconfig:"STREAM_REPLICAS" default:"1" desc:"replicas of the stream and KV buckets"`
-	// DuplicateWindow is the stream's duplicate window; it must cover a restart.
+	// DuplicateWindow is the stream's duplicate window; it must cover a
+	// restart (default events.DefaultDuplicateWindow).
 	DuplicateWindow time.Duration `envconfig:"DUPLICATE_WINDOW" default:"10m" desc:"JetStream duplicate window (must cover a bridge restart)"`
 	// StateBucket is the KV bucket holding cursors and agent state.
 	StateBucket string `envconfig:"STATE_BUCKET" default:"LP_CURSORS" desc:"KV bucket holding per-chat cursors and agent state"`
@@ -75,8 +76,9 @@ type Config struct {
 	LeaseBucket string `envconfig:"LEASE_BUCKET" default:"LP_LEASES" desc:"KV bucket holding the agents' leases"`
 	// EventEncoding is binary (ce-* headers) or structured (application/cloudevents+json).
 	EventEncoding string `envconfig:"EVENT_ENCODING" default:"binary" desc:"CloudEvents mode on NATS: binary (ce-* headers, JSON body) or structured"`
-	// DataSchemaBase prefixes each event's dataschema.
-	DataSchemaBase string `envconfig:"DATA_SCHEMA_BASE" default:"https://github.com/lpbridge/lpbridge/blob/main/schemas" desc:"base URL of the dataschema attribute"`
+	// DataSchemaBase prefixes each event's dataschema; its default is the
+	// base of the schemas' $id (events.DefaultDataSchemaBase).
+	DataSchemaBase string `envconfig:"DATA_SCHEMA_BASE" default:"https://lpbridge.dev/schemas" desc:"base URL of the dataschema attribute"`
 
 	// CommandsDurable also consumes durable commands captured by a stream.
 	CommandsDurable bool `envconfig:"COMMANDS_DURABLE" default:"false" desc:"also consume durable commands (<prefix>.dcmd.>) captured by COMMANDS_STREAM"`

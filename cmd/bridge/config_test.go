@@ -1,11 +1,22 @@
 package main
 
 import (
+	"encoding/json"
+	"io/fs"
 	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lpbridge/lpbridge/internal/commands"
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/poller"
+	"github.com/lpbridge/lpbridge/internal/state"
+	"github.com/lpbridge/lpbridge/internal/tracing"
+	"github.com/lpbridge/lpbridge/schemas"
 )
 
 // configTable renders the README's configuration table from Config's tags.
@@ -93,6 +104,143 @@ func TestConfigValidateJoinsEveryProblem(t *testing.T) {
 	for _, want := range []string{"POLL_INTERVAL", "REFRESH_INTERVAL", "REQUESTS_PER_SECOND", "EVENT_ENCODING", "LOG_FORMAT", "SHOW_EVENTS", "AGENTS_FILE", "DUPLICATE_WINDOW"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+// configDefaultOwners maps each Config field with a default tag to the
+// exported default of the package that owns the setting: the bridge's
+// default must be that package's, or the two drift apart.
+func configDefaultOwners() map[string]any {
+	return map[string]any{
+		"LPDomainURL":           lpchat.DefaultDomainURL,
+		"PollInterval":          poller.DefaultPollInterval,
+		"RefreshInterval":       poller.DefaultRefreshEvery,
+		"SubjectPrefix":         events.DefaultPrefix,
+		"StreamName":            events.DefaultStreamName,
+		"StreamMaxAge":          events.DefaultMaxAge,
+		"StreamReplicas":        events.DefaultReplicas,
+		"DuplicateWindow":       events.DefaultDuplicateWindow,
+		"StateBucket":           state.DefaultBucket,
+		"LeaseBucket":           state.DefaultLeaseBucket,
+		"EventEncoding":         events.Binary,
+		"DataSchemaBase":        events.DefaultDataSchemaBase,
+		"CommandsStream":        commands.DefaultStreamName,
+		"CommandsDLQStream":     commands.DefaultDLQStreamName,
+		"CommandsResultsBucket": commands.DefaultResultsBucket,
+		"CommandsResultTTL":     commands.DefaultResultTTL,
+		"CommandsTimeout":       commands.DefaultTimeout,
+		"CommandsMaxDeliver":    commands.DefaultMaxDeliver,
+		"CommandsMaxBodyBytes":  commands.DefaultMaxBodyBytes,
+		"TraceSampleRatio":      tracing.DefaultSampleRatio,
+		"SimVisitorsPerMinute":  lpsim.DefaultChatsPerMinute,
+	}
+}
+
+// bridgeOwnedDefaults are the Config fields whose default only the bridge
+// knows, each with the reason no package owns it.
+func bridgeOwnedDefaults() map[string]string {
+	return map[string]string{
+		"LPAllowInsecureHTTP": "a switch of the bridge's wiring; lpchat's zero value is off too",
+		"AgentGoOnline":       "the single agent from the environment is the bridge's (agents.go)",
+		"AgentAutoAccept":     "the single agent from the environment is the bridge's (agents.go)",
+		"RequestsPerSecond":   "main.go builds the shared per-account budget",
+		"LeaseTTL":            "state takes the TTL per lease and has no default",
+		"CommandsDurable":     "a switch of the bridge's wiring; commands' zero value is off too",
+		"ShutdownTimeout":     "the bridge's own shutdown (shutdown.go)",
+		"AwayOnStop":          "the bridge's own shutdown (shutdown.go)",
+		"LogoutOnStop":        "a switch of the bridge's wiring; poller's zero value is off too",
+		"StallAfter":          "the bridge's /readyz wiring (main.go)",
+		"HTTPAddr":            "the bridge's HTTP server (main.go)",
+		"OTLPInsecure":        "a switch of the bridge's wiring; tracing's zero value is off too",
+		"LogFormat":           "the bridge's logger (main.go)",
+		"LogLevel":            "the bridge's logger (main.go)",
+		"ShowEvents":          "the bridge's terminal view (view.go)",
+	}
+}
+
+// TestConfigDefaultsMatchOwningPackages reads every default tag of Config
+// and compares the value envconfig makes of it with the owning package's
+// exported default; a field with a default and no owner must be listed as
+// bridge-owned.
+func TestConfigDefaultsMatchOwningPackages(t *testing.T) {
+	clearBridgeEnv(t)
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners, bridgeOwned := configDefaultOwners(), bridgeOwnedDefaults()
+	v := reflect.ValueOf(cfg)
+	withDefault := map[string]bool{}
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		tag, ok := f.Tag.Lookup("default")
+		if !ok {
+			continue
+		}
+		withDefault[f.Name] = true
+		owner, owned := owners[f.Name]
+		_, bridge := bridgeOwned[f.Name]
+		switch {
+		case owned && bridge:
+			t.Errorf("Config.%s is listed both as owned and as bridge-owned", f.Name)
+		case bridge:
+		case !owned:
+			t.Errorf("Config.%s (default %q) has no owning package default: add it to configDefaultOwners or bridgeOwnedDefaults", f.Name, tag)
+		default:
+			ov := reflect.ValueOf(owner)
+			if !ov.CanConvert(f.Type) {
+				t.Errorf("Config.%s is %s; its owner's default %v (%T) does not convert", f.Name, f.Type, owner, owner)
+				continue
+			}
+			if got, want := v.Field(i).Interface(), ov.Convert(f.Type).Interface(); got != want {
+				t.Errorf("Config.%s default tag %q = %v, owning package's default is %v", f.Name, tag, got, want)
+			}
+		}
+	}
+	for name := range owners {
+		if !withDefault[name] {
+			t.Errorf("configDefaultOwners names %s, which has no default tag", name)
+		}
+	}
+	for name := range bridgeOwned {
+		if !withDefault[name] {
+			t.Errorf("bridgeOwnedDefaults names %s, which has no default tag", name)
+		}
+	}
+}
+
+// TestDefaultDataSchemaIsTheSchemaID encodes an event of every type the way
+// the bridge's publisher does with the default configuration and checks the
+// whole dataschema attribute against the $id written in the schema file of
+// the event's type.
+func TestDefaultDataSchemaIsTheSchemaID(t *testing.T) {
+	clearBridgeEnv(t)
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Examples() {
+		msg, err := events.Encode(e, events.Encoding(cfg.EventEncoding), cfg.DataSchemaBase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ce, err := events.Decode(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := fs.ReadFile(schemas.FS(), e.Type.SchemaFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			ID string `json:"$id"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", e.Type.SchemaFile(), err)
+		}
+		if ce.DataSchema() != doc.ID {
+			t.Errorf("%s: dataschema %q, want the $id of %s, %q", e.Type, ce.DataSchema(), e.Type.SchemaFile(), doc.ID)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
+
+	"github.com/lpbridge/lpbridge/schemas"
 )
 
 // Encoding is how an event is laid out in a NATS message (CloudEvents NATS
@@ -29,9 +31,9 @@ const (
 func (enc Encoding) Valid() bool { return enc == Binary || enc == Structured }
 
 // DefaultDataSchemaBase is where the JSON Schemas of the payloads are
-// published; dataschema = base + "/events/<suffix>.json", which is also the
-// $id of the file schemas/events/<suffix>.json.
-const DefaultDataSchemaBase = "https://lpbridge.dev/schemas"
+// published: the base of their $id, owned by the schemas package, so that
+// dataschema = base + "/" + Type.SchemaFile() is the $id of that file.
+const DefaultDataSchemaBase = schemas.BaseURL
 
 // Names of the CloudEvent extension attributes the bridge sets.
 const (
@@ -58,7 +60,7 @@ func Source(account, agent string) string {
 
 // DataSchema is the dataschema URL of type t under base.
 func DataSchema(base string, t Type) string {
-	return strings.TrimSuffix(base, "/") + "/events/" + t.Suffix() + ".json"
+	return strings.TrimSuffix(base, "/") + "/" + t.SchemaFile()
 }
 
 // CloudEvent builds the CloudEvent of e. dataSchemaBase "" leaves out

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -62,81 +61,16 @@ func (e Event) Validate() error {
 // dataMatches reports whether d is the payload struct of t (value or
 // non-nil pointer).
 func dataMatches(t Type, d any) bool {
-	switch t {
-	case AgentSession:
-		return is[SessionData](d)
-	case AgentStatus:
-		return is[StatusData](d)
-	case AgentRinging:
-		return is[RingingData](d)
-	case ChatAccepted:
-		return is[AcceptedData](d)
-	case ChatLine:
-		return is[LineData](d)
-	case ChatState:
-		return is[StateData](d)
-	case ChatTyping:
-		return is[TypingData](d)
-	case ChatInfo:
-		return is[InfoData](d)
-	case ChatTransferred:
-		return is[TransferredData](d)
-	case ChatEnded:
-		return is[EndedData](d)
-	case ChatTranscript:
-		return is[TranscriptData](d)
-	case CommandResult:
-		return is[CommandResultData](d)
-	}
-	return false
-}
-
-func is[T any](d any) bool {
-	switch v := d.(type) {
-	case *T:
-		return v != nil
-	case T:
-		return true
-	}
-	return false
+	def, ok := lookup(t)
+	return ok && def.data.matches(d)
 }
 
 // DecodeData unmarshals the JSON payload of an event of type t into its
 // *Data struct and returns it as a value (e.g. LineData, not *LineData).
 func DecodeData(t Type, raw []byte) (any, error) {
-	switch t {
-	case AgentSession:
-		return decodeAs[SessionData](raw)
-	case AgentStatus:
-		return decodeAs[StatusData](raw)
-	case AgentRinging:
-		return decodeAs[RingingData](raw)
-	case ChatAccepted:
-		return decodeAs[AcceptedData](raw)
-	case ChatLine:
-		return decodeAs[LineData](raw)
-	case ChatState:
-		return decodeAs[StateData](raw)
-	case ChatTyping:
-		return decodeAs[TypingData](raw)
-	case ChatInfo:
-		return decodeAs[InfoData](raw)
-	case ChatTransferred:
-		return decodeAs[TransferredData](raw)
-	case ChatEnded:
-		return decodeAs[EndedData](raw)
-	case ChatTranscript:
-		return decodeAs[TranscriptData](raw)
-	case CommandResult:
-		return decodeAs[CommandResultData](raw)
+	def, ok := lookup(t)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown type %q", ErrInvalidEvent, t)
 	}
-	return nil, fmt.Errorf("%w: unknown type %q", ErrInvalidEvent, t)
-}
-
-func decodeAs[T any](raw []byte) (any, error) {
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, fmt.Errorf("%w: data: %w", ErrInvalidEvent, err)
-	}
-	return v, nil
+	return def.data.decode(raw)
 }

@@ -29,7 +29,8 @@ type PublisherConfig struct {
 	// stored in this stream (expected-stream header). Optional.
 	Stream string
 	// Metrics counts published, duplicate and failed events by type and
-	// times the acks. Optional: nil counts nothing.
+	// times the acks; NewPublisher declares every type to it. Optional: nil
+	// counts nothing.
 	Metrics *telemetry.Metrics
 }
 
@@ -81,6 +82,8 @@ func NewPublisher(js jetstream.JetStream, cfg PublisherConfig, logger *slog.Logg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// Every type gets its own series; telemetry keeps no copy of the list.
+	cfg.Metrics.DeclareEventTypes(TypeNames()...)
 	return &Publisher{js: js, cfg: cfg, logger: logger}, nil
 }
 

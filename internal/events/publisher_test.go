@@ -49,7 +49,7 @@ func TestEnsureStreamCreatesAndUpdates(t *testing.T) {
 	}
 	cfg := st.CachedInfo().Config
 	if cfg.Name != "LP_EVENTS" || len(cfg.Subjects) != 1 || cfg.Subjects[0] != "lp.evt.>" ||
-		cfg.Duplicates != 2*time.Minute || cfg.MaxAge != events.DefaultMaxAge || cfg.Storage != jetstream.FileStorage {
+		cfg.Duplicates != events.DefaultDuplicateWindow || cfg.MaxAge != events.DefaultMaxAge || cfg.Storage != jetstream.FileStorage {
 		t.Errorf("stream config = %+v", cfg)
 	}
 	st, err = events.EnsureStream(ctx, js, events.StreamConfig{MaxAge: time.Hour, DuplicateWindow: 5 * time.Minute})

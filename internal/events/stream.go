@@ -21,8 +21,13 @@ const (
 	// DefaultDuplicateWindow must cover a restart: a replica that crashes
 	// after publishing but before saving its cursor republishes the same ids
 	// when it (or another replica) resumes, and JetStream drops them only
-	// within this window.
-	DefaultDuplicateWindow = 2 * time.Minute
+	// within this window. A pod rescheduled onto another node, pulling its
+	// image and logging its agents in again, can take minutes; 10m covers
+	// that with room, and costs JetStream only the ids of 10 minutes.
+	DefaultDuplicateWindow = 10 * time.Minute
+	// DefaultReplicas is one copy: a single server, or a cluster that
+	// accepts losing the stream with its node; set 3 in production clusters.
+	DefaultReplicas = 1
 )
 
 // StreamConfig describes the JetStream stream of events.
@@ -31,7 +36,7 @@ type StreamConfig struct {
 	Name string
 	// Prefix of the subjects; the stream captures "<prefix>.evt.>". Default DefaultPrefix.
 	Prefix string
-	// Replicas of the stream (1, 3 or 5 in a cluster). Default 1.
+	// Replicas of the stream (1, 3 or 5 in a cluster). Default DefaultReplicas.
 	Replicas int
 	// MaxAge is how long events are kept. Default DefaultMaxAge.
 	MaxAge time.Duration
@@ -50,7 +55,7 @@ func (c *StreamConfig) setDefaults() {
 		c.Prefix = DefaultPrefix
 	}
 	if c.Replicas == 0 {
-		c.Replicas = 1
+		c.Replicas = DefaultReplicas
 	}
 	if c.MaxAge == 0 {
 		c.MaxAge = DefaultMaxAge

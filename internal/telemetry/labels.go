@@ -3,6 +3,7 @@ package telemetry
 import (
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // other is the label value of anything outside a known set: it keeps every
@@ -76,17 +77,6 @@ func DefaultCommands() []string {
 	return []string{"chat.accept", "chat.send", "chat.typing", "chat.close", "chat.transfer", "agent.status"}
 }
 
-// DefaultEventTypes are the CloudEvent types of DESIGN.md §2 (the same list
-// as events.AllTypes); WithEventTypes adds more.
-func DefaultEventTypes() []string {
-	return []string{
-		"lpbridge.agent.session", "lpbridge.agent.status", "lpbridge.agent.ringing",
-		"lpbridge.chat.accepted", "lpbridge.chat.line", "lpbridge.chat.state",
-		"lpbridge.chat.typing", "lpbridge.chat.info", "lpbridge.chat.transferred",
-		"lpbridge.chat.ended", "lpbridge.chat.transcript", "lpbridge.command.result",
-	}
-}
-
 // labelSet is a bounded set of label values.
 type labelSet map[string]struct{}
 
@@ -115,6 +105,59 @@ func (s labelSet) values() []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// declaredSet is a labelSet that grows when a component declares the values
+// it will use (DeclareEventTypes) and is read on every count, hence the lock.
+type declaredSet struct {
+	mu  sync.RWMutex
+	set labelSet
+}
+
+func newDeclaredSet(values []string) *declaredSet {
+	return &declaredSet{set: newLabelSet(values)}
+}
+
+func (d *declaredSet) norm(v string) string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.set.norm(v)
+}
+
+func (d *declaredSet) values() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.set.values()
+}
+
+// add makes vs known and returns those that were not.
+func (d *declaredSet) add(vs []string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var added []string
+	for _, v := range vs {
+		if _, ok := d.set[v]; !ok {
+			d.set[v] = struct{}{}
+			added = append(added, v)
+		}
+	}
+	return added
+}
+
+// DeclareEventTypes makes types known values of the event "type" label,
+// their series created at 0. The event types belong to the events package,
+// which imports this one: its Publisher declares them to the Metrics it is
+// given, so no list of them is kept here and none can be forgotten. Safe
+// for concurrent use with the counting methods; a nil *Metrics ignores it.
+func (m *Metrics) DeclareEventTypes(types ...string) {
+	if m == nil {
+		return
+	}
+	for _, t := range m.eventTypes.add(types) {
+		m.eventsPublished.WithLabelValues(t)
+		m.eventsDup.WithLabelValues(t)
+		m.eventsFail.WithLabelValues(t)
+	}
 }
 
 // statusClass turns an HTTP status into the "code" label: "2xx" ... "5xx",

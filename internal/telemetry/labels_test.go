@@ -1,25 +1,66 @@
 package telemetry_test
 
 import (
-	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
-// The event-type label set is a copy of events.AllTypes (telemetry imports
-// none of the bridge's packages); a new event type must be added to both,
-// or its events are counted under "other".
-func TestDefaultEventTypesMatchEvents(t *testing.T) {
-	var want []string
+// The event-type label set is what is declared (events.NewPublisher
+// declares events.TypeNames): every declared type gets its own series, at 0
+// before its first event, and an undeclared type is counted as "other".
+func TestEventTypeLabelsAreTheDeclaredOnes(t *testing.T) {
+	m := newMetrics(t)
+	reg := m.Registry()
+	m.EventPublished(string(events.ChatLine), false, time.Millisecond)
+	if v := value(t, reg, "lpbridge_events_published_total", map[string]string{"type": "other"}); v != 1 {
+		t.Errorf("an undeclared event type counted %v times as other, want 1", v)
+	}
+	if got := labelValues(t, reg, "lpbridge_events_published_total", "type"); len(got) != 1 {
+		t.Errorf("before any declaration the type label has %v, want only other", got)
+	}
+
+	m.DeclareEventTypes(events.TypeNames()...)
+	m.DeclareEventTypes(events.TypeNames()...) // twice is harmless
+	got := labelValues(t, reg, "lpbridge_events_published_total", "type")
 	for _, typ := range events.AllTypes() {
-		want = append(want, string(typ))
+		if !got[string(typ)] {
+			t.Errorf("no pre-created series for %s; have %v", typ, got)
+		}
 	}
-	got := telemetry.DefaultEventTypes()
-	slices.Sort(want)
-	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		t.Errorf("telemetry.DefaultEventTypes() = %v, want events.AllTypes() %v", got, want)
+	if want := len(events.AllTypes()) + 1; len(got) != want { // + "other"
+		t.Errorf("%d event-type series, want %d: %v", len(got), want, got)
 	}
+	m.EventPublished(string(events.ChatLine), true, time.Millisecond)
+	if v := value(t, reg, "lpbridge_events_duplicate_total", map[string]string{"type": string(events.ChatLine)}); v != 1 {
+		t.Errorf("declared chat.line duplicates = %v, want 1", v)
+	}
+}
+
+// Declaring while events are counted is safe (run with -race).
+func TestDeclareEventTypesWhileCounting(t *testing.T) {
+	m := newMetrics(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				m.EventPublished(string(events.ChatLine), false, time.Millisecond)
+				m.EventPublishFailed(string(events.ChatInfo))
+			}
+		})
+	}
+	wg.Go(func() { m.DeclareEventTypes(events.TypeNames()...) })
+	wg.Wait()
+	var total float64
+	for _, typ := range []string{string(events.ChatLine), "other"} {
+		total += value(t, m.Registry(), "lpbridge_events_published_total", map[string]string{"type": typ})
+	}
+	if total != 400 {
+		t.Errorf("published counted %v times, want 400", total)
+	}
+	var nilMetrics *telemetry.Metrics
+	nilMetrics.DeclareEventTypes("x") // nil-safe
 }

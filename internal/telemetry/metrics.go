@@ -37,7 +37,8 @@ func lagBuckets() []float64 { return []float64{.25, .5, 1, 2, 5, 10, 30, 60, 120
 type Metrics struct {
 	reg *prometheus.Registry
 
-	operations, eventTypes, commands       labelSet
+	operations, commands                   labelSet
+	eventTypes                             *declaredSet
 	retryReasons, loginResults, restarts   labelSet
 	outcomes                               labelSet
 	lpRequests, lpRetries, lpLogins        *prometheus.CounterVec
@@ -60,7 +61,7 @@ func NewMetrics(opts ...Option) *Metrics {
 	m := &Metrics{
 		reg:          prometheus.NewRegistry(),
 		operations:   newLabelSet(knownOperations(), o.operations),
-		eventTypes:   newLabelSet(DefaultEventTypes(), o.eventTypes),
+		eventTypes:   newDeclaredSet(o.eventTypes),
 		commands:     newLabelSet(DefaultCommands(), o.commands),
 		retryReasons: newLabelSet([]string{string(RetryRateLimited), string(RetryServerError), string(RetryNetwork)}),
 		loginResults: newLabelSet([]string{string(LoginOK), string(LoginUnauthorized), string(LoginRateLimited), string(LoginBlocked), string(LoginError)}),

@@ -17,7 +17,9 @@ func WithOperations(names ...string) Option {
 	return func(o *metricsOptions) { o.operations = append(o.operations, names...) }
 }
 
-// WithEventTypes adds event types beyond DefaultEventTypes.
+// WithEventTypes adds known event types. The events package's Publisher
+// declares its own (see DeclareEventTypes), so this is for tests and for
+// metrics that no Publisher is given.
 func WithEventTypes(types ...string) Option {
 	return func(o *metricsOptions) { o.eventTypes = append(o.eventTypes, types...) }
 }

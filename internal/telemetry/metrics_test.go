@@ -76,7 +76,7 @@ func TestMetricsExposeEveryName(t *testing.T) {
 }
 
 func TestMetricsCount(t *testing.T) {
-	m := newMetrics(t)
+	m := newMetrics(t, telemetry.WithEventTypes("lpbridge.chat.line", "lpbridge.agent.status", "lpbridge.chat.transcript"))
 	reg := m.Registry()
 	m.ObserveLPRequest(telemetry.OpLogin, 200, time.Millisecond)
 	m.ObserveLPRequest(telemetry.OpLogin, 201, time.Millisecond)

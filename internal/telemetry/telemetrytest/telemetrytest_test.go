@@ -9,7 +9,7 @@ import (
 )
 
 func TestValueAndSum(t *testing.T) {
-	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics())
+	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics(), telemetry.WithEventTypes("lpbridge.chat.line", "lpbridge.chat.info"))
 	m.EventPublished("lpbridge.chat.line", true, time.Millisecond)
 	m.EventPublished("lpbridge.chat.line", false, time.Millisecond)
 	m.EventPublished("lpbridge.chat.info", false, time.Millisecond)
