@@ -10,7 +10,9 @@ func TestEndedBy(t *testing.T) {
 	line := func(id int, sys lpchat.SystemMessage) lpchat.Event {
 		return lpchat.Event{ID: id, Type: lpchat.EventLine, Source: lpchat.SourceSystem, SystemMessageID: sys}
 	}
-	ended := func(id int) lpchat.Event { return lpchat.Event{ID: id, Type: lpchat.EventState, State: lpchat.ChatEnded} }
+	ended := func(id int) lpchat.Event {
+		return lpchat.Event{ID: id, Type: lpchat.EventState, State: lpchat.ChatEnded}
+	}
 	visitor := lpchat.Event{ID: 1, Type: lpchat.EventLine, Source: lpchat.SourceVisitor}
 	for _, tc := range []struct {
 		name string
