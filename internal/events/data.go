@@ -11,9 +11,8 @@ const (
 	SessionRestarted = "restarted" // the session was lost and a new one created
 	SessionResumed   = "resumed"   // an existing session was taken over (restart, new lease owner)
 	SessionEnded     = "ended"     // the bridge ended the session (shutdown, logout)
-	SessionExpired   = "expired"   // the service reaped the session (inactivity, TTL)
-	SessionLost      = "lost"      // the session stopped answering (401, login gone); re-login follows
-	SessionError     = "error"     // the session cannot be (re)created; Reason says why
+	SessionLost      = "lost"      // the session stopped answering (401, 404: reaped, login gone); re-login follows
+	SessionError     = "error"     // the service refused the login for good (401, 451, other 4xx); Reason says why
 )
 
 // Causes of StatusData.Cause.

@@ -174,25 +174,25 @@ func matchCursors(chats []Chat, cursors []ChatCursor, as string) error {
 
 // wireLine is the body of a line event (§5.14).
 type wireLine struct {
-	Type     string          `json:"@type"`
+	Type     EventType       `json:"@type"`
 	Text     string          `json:"text,omitempty"`
-	TextType string          `json:"textType"`
+	TextType TextType        `json:"textType"`
 	SubType  string          `json:"subType,omitempty"`
 	JSON     json.RawMessage `json:"json,omitempty"`
 }
 
 // lineBody validates l and returns its event element.
 func lineBody(l Line) (wireLine, error) {
-	w := wireLine{Type: "line", Text: l.Text, TextType: l.TextType, SubType: l.SubType}
+	w := wireLine{Type: EventLine, Text: l.Text, TextType: TextType(l.TextType), SubType: l.SubType}
 	if w.TextType == "" {
-		w.TextType = "plain"
+		w.TextType = TextPlain
 	}
 	switch w.TextType {
-	case "plain", "html":
+	case TextPlain, TextHTML:
 		if l.Text == "" {
 			return w, fmt.Errorf("empty text")
 		}
-	case "rich-content":
+	case TextRichContent:
 		if len(l.JSON) == 0 && l.Text == "" {
 			return w, fmt.Errorf("rich-content needs JSON")
 		}
@@ -272,7 +272,7 @@ func (s *AgentSession) EndChat(ctx context.Context, chatID string) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"event": map[string]string{"@type": "state", "state": "ended"}}
+	body := map[string]any{"event": map[string]any{"@type": EventState, "state": ChatEnded}}
 	_, err = s.post(ctx, op, apiURL(chat+"/events"), "", body, true)
 	return err
 }

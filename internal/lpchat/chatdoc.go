@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -74,9 +73,9 @@ func (w wireEvent) event() (Event, error) {
 		typ = w.Type
 	}
 	e := Event{
-		ID: int(*id), Type: string(typ), Time: time.Time(w.Time), Text: string(w.Text),
-		TextType: string(w.TextType), By: string(w.By), Source: string(w.Source),
-		SystemMessageID: int(w.SystemMessageID), SubType: string(w.SubType), State: string(w.State),
+		ID: int(*id), Type: EventType(typ), Time: time.Time(w.Time), Text: string(w.Text),
+		TextType: TextType(w.TextType), By: string(w.By), Source: Source(w.Source),
+		SystemMessageID: SystemMessage(w.SystemMessageID), SubType: string(w.SubType), State: ChatState(w.State),
 	}
 	if j := bytes.TrimSpace(w.JSON); len(j) > 0 && !bytes.Equal(j, []byte("null")) {
 		e.JSON = append(json.RawMessage(nil), j...)
@@ -101,7 +100,7 @@ func (w wireEvents) convert() ([]Event, int, error) {
 		evs = append(evs, e)
 	}
 	next := -1
-	if h, ok := findLink(w.Link, "next"); ok {
+	if h, ok := findLink(w.Link, relNext); ok {
 		if n, ok := fromParam(h); ok {
 			next = n
 		}
@@ -154,32 +153,10 @@ type wireChat struct {
 	Error  json.RawMessage     `json:"error"` // the sample app checks body.chat.error
 }
 
-// visitIDOf derives the visit id from a chat id H<digits>-<token>K<digits>:
-// H<digits>K<digits> (§2.4); "" when the id has another shape.
-func visitIDOf(chatID string) string {
-	dash := strings.IndexByte(chatID, '-')
-	k := strings.LastIndexByte(chatID, 'K')
-	if dash < 2 || k <= dash || k == len(chatID)-1 || chatID[0] != 'H' ||
-		!allDigits(chatID[1:dash]) || !allDigits(chatID[k+1:]) || strings.IndexByte(chatID, '/') >= 0 {
-		return ""
-	}
-	return chatID[:dash] + chatID[k:]
-}
-
-// allDigits reports a non-empty string of ASCII digits.
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // chat converts the element. as is {as} for building the chat's URL.
 func (w wireChat) chat(as string) (Chat, error) {
 	c := Chat{Links: linkMap(w.Link), NextFrom: -1}
-	if h, ok := c.Links["self"]; ok {
+	if h, ok := c.Links[relSelf]; ok {
 		c.ID = lastSegment(h)
 	}
 	if w.Info.Present {
@@ -197,13 +174,13 @@ func (w wireChat) chat(as string) (Chat, error) {
 		c.Events, c.NextFrom = evs, next
 	}
 	if c.NextFrom < 0 {
-		if h, ok := c.Links["next"]; ok {
+		if h, ok := c.Links[relNext]; ok {
 			if n, ok := fromParam(h); ok {
 				c.NextFrom = n
 			}
 		}
 	}
-	if h, ok := c.Links["visit-id"]; ok {
+	if h, ok := c.Links[relVisitID]; ok {
 		c.VisitID = lastSegment(h)
 	}
 	if len(bytes.TrimSpace(w.Error)) > 0 && !isEmptyElement(bytes.TrimSpace(w.Error)) {
@@ -228,7 +205,7 @@ func (c *Chat) setID(id, as string) {
 	}
 	if c.VisitID == "" {
 		// LivePerson's Postman collection derives the visit id so (§2.4).
-		c.VisitID = visitIDOf(id)
+		c.VisitID = VisitIDOf(id)
 	}
 }
 

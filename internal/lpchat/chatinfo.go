@@ -80,9 +80,9 @@ func (s *AgentSession) SetAgentTyping(ctx context.Context, chatID string, typing
 	if err != nil {
 		return err
 	}
-	v := "not-typing"
+	v := string(TypingOff)
 	if typing {
-		v = "typing"
+		v = string(TypingOn)
 	}
 	_, err = s.post(ctx, op, apiURL(chat+"/info/agentTyping"), "PUT", map[string]string{"agentTyping": v}, false)
 	return err

@@ -332,21 +332,3 @@ func TestJSONStringMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
-
-func TestVisitIDOf(t *testing.T) {
-	for in, want := range map[string]string{
-		"H5550001112223334445-0f1e2d3c4b5a69788796a5b4c3d2e1f0K8400001": "H5550001112223334445K8400001",
-		"H1-abcK2":   "H1K2",
-		"H1-aK-bK22": "H1K22",
-		"H1K2":       "",
-		"X1-aK2":     "",
-		"H1-aK":      "",
-		"H-aK2":      "",
-		"H1-a/bK2":   "",
-		"":           "",
-	} {
-		if got := visitIDOf(in); got != want {
-			t.Errorf("visitIDOf(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -120,7 +120,7 @@ func decodeChatSessions(b []byte, chatURL func(string) string) ([]ChatSession, e
 	for _, w := range doc.ChatSessions.V.ChatSession {
 		id := string(w.ChatSessionKey)
 		if id == "" {
-			if h, ok := findLink(w.Link, "chat-session"); ok {
+			if h, ok := findLink(w.Link, relChatSession); ok {
 				id = lastSegment(h)
 			}
 		}

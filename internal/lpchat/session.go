@@ -153,7 +153,7 @@ func (s *AgentSession) post(ctx context.Context, op, u, override string, body an
 // locationHref picks the href of a create response's link: rel "location",
 // else the first link with an href.
 func locationHref(ls links) string {
-	if h, ok := findLink(ls, "location"); ok {
+	if h, ok := findLink(ls, relLocation); ok {
 		return h
 	}
 	for _, l := range ls {

@@ -179,7 +179,7 @@ func TestSimFlow(t *testing.T) {
 	must(t, err)
 	types := []string{}
 	for _, ev := range chat.Events {
-		types = append(types, ev.Type+"/"+ev.State)
+		types = append(types, string(ev.Type)+"/"+string(ev.State))
 	}
 	if len(chat.Events) != 4 || chat.Events[1].SystemMessageID != 4 || chat.Events[3].SystemMessageID != 3 ||
 		chat.Events[2].State != "chatting" || chat.NextFrom != 4 {

@@ -107,21 +107,21 @@ type ChatSession struct {
 // Event is one chat event (§6). ID is the per-chat sequence number.
 type Event struct {
 	ID              int
-	Type            string // "line" or "state" (others passed through)
+	Type            EventType // EventLine or EventState (others passed through)
 	Time            time.Time
 	Text            string
-	TextType        string // plain, html, rich-content
+	TextType        TextType
 	By              string
-	Source          string // system, agent, visitor
-	SystemMessageID int    // 0 when absent
-	SubType         string // REGULAR, ONLY_TO_REP
+	Source          Source
+	SystemMessageID SystemMessage // 0 when absent
+	SubType         string        // a SubType: REGULAR, ONLY_TO_REP
 	JSON            json.RawMessage
-	State           string // on state events: waiting, chatting, ended
+	State           ChatState // on state events
 }
 
 // ChatInfo is the chat information resource (§5.16).
 type ChatInfo struct {
-	State          string
+	State          string // a ChatState
 	ChatSessionKey string
 	AgentName      string
 	AgentID        string
@@ -130,8 +130,8 @@ type ChatInfo struct {
 	ChatTimeout    int // seconds
 	VisitorID      string
 	VisitorName    string
-	AgentTyping    string
-	VisitorTyping  string
+	AgentTyping    string // a Typing value
+	VisitorTyping  string // a Typing value
 	RTSessionID    string
 	ParticipantID  string
 	EngagementID   string
@@ -163,9 +163,9 @@ type ChatCursor struct {
 // Line is a line the agent sends (§5.14).
 type Line struct {
 	Text     string
-	TextType string          // plain (default), html, rich-content
+	TextType string          // a TextType; plain when empty
 	JSON     json.RawMessage // structured content for rich-content
-	SubType  string          // "" or ONLY_TO_REP
+	SubType  string          // "" or a SubType
 }
 
 // Transfer moves a chat to a skill or an agent (§5.19). AgentID wins.

@@ -98,9 +98,9 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 		ev := &fresh[i]
 		b.service(ev)
 		switch {
-		case ev.Type == eventTypeState && ev.State == chatStateEnded:
+		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatEnded:
 			end = ev
-		case ev.Type == eventTypeState && ev.State == chatStateChatting:
+		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatChatting:
 			transfer = nil // an earlier transfer brought the chat here
 		case isTransferLine(ev):
 			transfer, lastTransfer = ev, ev
@@ -115,8 +115,8 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	case transfer != nil || kind == docFinal || (lastTransfer != nil && w.movedOn(info)):
 		b.transferred(lastTransfer)
 		n.retiring = true
-	case info != nil && (info.VisitorTyping == typingOn) != n.cur.Typing:
-		b.typing(info.VisitorTyping == typingOn)
+	case info != nil && (lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn) != n.cur.Typing:
+		b.typing(lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn)
 	}
 
 	if len(b.evs) == 0 && !n.unsaved && !n.retiring {
@@ -246,7 +246,7 @@ func (w *Worker) buildInfo(ctx context.Context, as *lpchat.AgentSession, c *chat
 	fromChatInfo(d, info)
 	visitID := c.visitID
 	if visitID == "" {
-		visitID = visitIDOf(c.id)
+		visitID = lpchat.VisitIDOf(c.id)
 	}
 	if visitID == "" {
 		return d, nil

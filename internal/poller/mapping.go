@@ -2,7 +2,6 @@ package poller
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
@@ -16,20 +15,6 @@ const (
 	endedByAgent      = events.EndedByAgent
 	endedByVisitor    = events.EndedByVisitor
 	endedByUnknown    = events.EndedByUnknown
-)
-
-// System message ids that matter here (chat-agent-api.md §6.4).
-const (
-	sysAgentEnded     = 5
-	sysDisconnected   = 6
-	sysTransferAgent  = 13
-	sysTransferSkill  = 15
-	eventTypeLine     = "line"
-	eventTypeState    = "state"
-	chatStateEnded    = "ended"
-	chatStateChatting = "chatting"
-	sourceSystem      = "system"
-	typingOn          = "typing"
 )
 
 // batch collects one chat's events of one poll, in the service's order,
@@ -66,11 +51,11 @@ func (b *batch) add(t events.Type, id string, at time.Time, data any) {
 func (b *batch) service(ev *lpchat.Event) {
 	acct := b.w.cfg.Account
 	switch ev.Type {
-	case eventTypeLine:
+	case lpchat.EventLine:
 		b.add(events.ChatLine, events.IDForChatEvent(acct, b.w.cfg.Agent.Token, b.c.id, ev.ID, events.ChatLine), ev.Time, lineData(ev))
-	case eventTypeState:
+	case lpchat.EventState:
 		b.add(events.ChatState, events.IDForChatEvent(acct, b.w.cfg.Agent.Token, b.c.id, ev.ID, events.ChatState), ev.Time,
-			events.StateData{EventID: ev.ID, State: ev.State})
+			events.StateData{EventID: ev.ID, State: string(ev.State)})
 	default:
 		b.w.log.Debug("chat event of unknown type skipped", "chatId", b.c.id, "eventId", ev.ID, "type", ev.Type)
 	}
@@ -126,7 +111,7 @@ func (b *batch) ended(end *lpchat.Event, all []lpchat.Event, info *events.InfoDa
 		events.EndedData{EndedBy: by, EventID: end.ID})
 	t := events.TranscriptData{ChatID: b.c.id, Info: info, EndTime: end.Time, EndedBy: by}
 	for i := range all {
-		if all[i].Type == eventTypeLine {
+		if all[i].Type == lpchat.EventLine {
 			t.Lines = append(t.Lines, lineData(&all[i]))
 		}
 	}
@@ -143,11 +128,11 @@ func lineData(ev *lpchat.Event) events.LineData {
 	return events.LineData{
 		EventID:         ev.ID,
 		Text:            ev.Text,
-		TextType:        ev.TextType,
+		TextType:        string(ev.TextType),
 		By:              ev.By,
-		Source:          ev.Source,
+		Source:          string(ev.Source),
 		SubType:         ev.SubType,
-		SystemMessageID: ev.SystemMessageID,
+		SystemMessageID: int(ev.SystemMessageID),
 		JSON:            ev.JSON,
 		Time:            ev.Time,
 	}
@@ -162,13 +147,13 @@ func endedBy(all []lpchat.Event, endedID int) string {
 		return endedByUnknown
 	}
 	for _, j := range []int{i - 1, i + 1} {
-		if j < 0 || j >= len(all) || all[j].Type != eventTypeLine || all[j].Source != sourceSystem {
+		if j < 0 || j >= len(all) || all[j].Type != lpchat.EventLine || all[j].Source != lpchat.SourceSystem {
 			continue
 		}
 		switch all[j].SystemMessageID {
-		case sysAgentEnded:
+		case lpchat.SysAgentEnded:
 			return endedByAgent
-		case sysDisconnected:
+		case lpchat.SysDisconnected:
 			return endedByVisitor
 		}
 	}
@@ -176,8 +161,8 @@ func endedBy(all []lpchat.Event, endedID int) string {
 }
 
 func isTransferLine(ev *lpchat.Event) bool {
-	return ev.Type == eventTypeLine && ev.Source == sourceSystem &&
-		(ev.SystemMessageID == sysTransferAgent || ev.SystemMessageID == sysTransferSkill)
+	return ev.Type == lpchat.EventLine && ev.Source == lpchat.SourceSystem &&
+		(ev.SystemMessageID == lpchat.SysTransferAgent || ev.SystemMessageID == lpchat.SysTransferSkill)
 }
 
 // newEvents returns the events after last, sorted by id.
@@ -190,15 +175,4 @@ func newEvents(evs []lpchat.Event, last int) []lpchat.Event {
 	}
 	slices.SortStableFunc(out, func(a, b lpchat.Event) int { return a.ID - b.ID })
 	return slices.CompactFunc(out, func(a, b lpchat.Event) bool { return a.ID == b.ID })
-}
-
-// visitIDOf derives a chat's visit id, the H part plus the K part of the
-// chat id (chat-agent-api.md §2.4), for when no visit-id link was given.
-func visitIDOf(chatID string) string {
-	dash := strings.IndexByte(chatID, '-')
-	k := strings.LastIndexByte(chatID, 'K')
-	if dash <= 0 || k <= dash {
-		return ""
-	}
-	return chatID[:dash] + chatID[k:]
 }

@@ -7,38 +7,28 @@ import (
 )
 
 func TestEndedBy(t *testing.T) {
-	line := func(id, sys int) lpchat.Event {
-		return lpchat.Event{ID: id, Type: "line", Source: "system", SystemMessageID: sys}
+	line := func(id int, sys lpchat.SystemMessage) lpchat.Event {
+		return lpchat.Event{ID: id, Type: lpchat.EventLine, Source: lpchat.SourceSystem, SystemMessageID: sys}
 	}
-	ended := func(id int) lpchat.Event { return lpchat.Event{ID: id, Type: "state", State: "ended"} }
-	visitor := lpchat.Event{ID: 1, Type: "line", Source: "visitor"}
+	ended := func(id int) lpchat.Event {
+		return lpchat.Event{ID: id, Type: lpchat.EventState, State: lpchat.ChatEnded}
+	}
+	visitor := lpchat.Event{ID: 1, Type: lpchat.EventLine, Source: lpchat.SourceVisitor}
 	for _, tc := range []struct {
 		name string
 		evs  []lpchat.Event
 		id   int
 		want string
 	}{
-		{"agent line before", []lpchat.Event{visitor, line(2, 5), ended(3)}, 3, "agent"},
-		{"agent line after", []lpchat.Event{visitor, ended(2), line(3, 5)}, 2, "agent"},
-		{"visitor left", []lpchat.Event{visitor, line(2, 6), ended(3)}, 3, "visitor"},
+		{"agent line before", []lpchat.Event{visitor, line(2, lpchat.SysAgentEnded), ended(3)}, 3, "agent"},
+		{"agent line after", []lpchat.Event{visitor, ended(2), line(3, lpchat.SysAgentEnded)}, 2, "agent"},
+		{"visitor left", []lpchat.Event{visitor, line(2, lpchat.SysDisconnected), ended(3)}, 3, "visitor"},
 		{"no system line", []lpchat.Event{visitor, ended(2)}, 2, "unknown"},
 		{"other system line", []lpchat.Event{line(1, 23), ended(2)}, 2, "unknown"},
 		{"ended not found", []lpchat.Event{visitor}, 7, "unknown"},
 	} {
 		if got := endedBy(tc.evs, tc.id); got != tc.want {
 			t.Errorf("%s: endedBy = %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
-func TestVisitIDOf(t *testing.T) {
-	for in, want := range map[string]string{
-		"H5550001112223334445-0f1e2d3c4b5a69788796a5b4c3d2e1f0K8400001": "H5550001112223334445K8400001",
-		"no-k-part": "",
-		"plain":     "",
-	} {
-		if got := visitIDOf(in); got != want {
-			t.Errorf("visitIDOf(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

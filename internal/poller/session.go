@@ -59,6 +59,9 @@ func (w *Worker) load(ctx context.Context) error {
 // else starts a new one; it publishes agent.session and the startup status.
 func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err error) {
 	if err := w.login(ctx); err != nil {
+		if loginRefused(err) {
+			w.sessionRefused(ctx, err)
+		}
 		return nil, err
 	}
 	w.mu.Lock()
