@@ -3,7 +3,7 @@
 // publishes every change as events (DESIGN.md §2–§4).
 //
 // A tick reads the ringing count (and, with AutoAccept, takes ringing chats)
-// and all known chats in ONE multi-chat request (§5.12); every
+// and all known chats in ONE multi-chat request (chat-agent-api.md §5.12); every
 // SessionSyncEvery ticks it also reads chatSessions (chats taken by someone
 // else, chats that left) and the availability (Away after a missed ring).
 // A chat seen for the first time is read whole once (links, info, all
@@ -20,8 +20,9 @@
 // Failures never stop a Worker: 429/5xx are retried by the client and then
 // cost one extra interval; a 401 (or a 404 of the agent session) means the
 // session is lost: agent.session "lost", a new login and agent session
-// ("restarted"), waiting ReloginBackoff between failed attempts (§9), and
-// the chats go on from their cursors.
+// ("restarted"), waiting ReloginBackoff between failed attempts (chat-agent-api.md §9), and
+// the chats go on from their cursors. A login the service refuses for good
+// (401, 451, another 4xx) publishes agent.session "error" with the reason.
 //
 // With a Lease (DESIGN.md §4.4) a worker logs in and polls only while it
 // holds the agent's lease: it waits for it (no request, no publish), renews
