@@ -108,7 +108,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 			logger.Warn("flushing traces failed", "err", err)
 		}
 	})
-	metrics := telemetry.NewMetrics(telemetry.WithCommands(commands.Names()...))
+	metrics := telemetry.NewMetrics(telemetry.WithCommands(commands.Names()...), telemetry.WithOperations(lpchat.OperationNames()...))
 
 	natsURL := cfg.NATSURL
 	if natsURL == "" {
@@ -209,7 +209,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
-			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, nil),
+			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, lpchat.OperationOf),
 			Logger:    logger.With("agent", a.LoginName),
 			OnRetry:   metrics.LPRetryRequest,
 		})

@@ -47,12 +47,10 @@ type Config struct {
 	// UserAgent is sent as User-Agent when set; default Go's.
 	UserAgent string
 	// OnRetry, when set, is called before each retry the retry policy
-	// makes, with the failed attempt's method, URL path (no query) and
-	// status (0: no response arrived). For metrics, e.g.
-	// telemetry.Metrics.LPRetryRequest; the path holds ids, so map it to a
-	// bounded name before using it as a label. It runs on the caller's
-	// goroutine and must not block. Default nil.
-	OnRetry func(method, path string, status int)
+	// makes, with the failed attempt's Operation name and status (0: no
+	// response arrived). For metrics, e.g. telemetry.Metrics.LPRetryRequest.
+	// It runs on the caller's goroutine and must not block. Default nil.
+	OnRetry func(operation string, status int)
 }
 
 // RetryPolicy is LivePerson's retry recommendation (§9) as data.
