@@ -43,6 +43,10 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 	path := urlPath(k.url)
 	var st retryState
 	for attempt := 1; ; attempt++ {
+		// Every attempt waits, retries too: each one reaches the service.
+		if err := c.waitBudget(ctx); err != nil {
+			return nil, &APIError{Op: k.op, Method: k.method, Path: path, Attempts: attempt - 1, cause: err}
+		}
 		start := time.Now()
 		res, sent, err := c.attempt(ctx, k)
 		if err == nil && res.status >= 200 && res.status <= 299 {
