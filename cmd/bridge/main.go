@@ -108,7 +108,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 			logger.Warn("flushing traces failed", "err", err)
 		}
 	})
-	metrics := telemetry.NewMetrics(telemetry.WithCommands(commands.Names()...))
+	metrics := telemetry.NewMetrics(telemetry.WithCommands(commands.Names()...), telemetry.WithOperations(lpchat.OperationNames()...))
 
 	natsURL := cfg.NATSURL
 	if natsURL == "" {
@@ -203,13 +203,15 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 
 	// One budget per account: all its agents share LivePerson's patience.
+	// Every client waits on it before each request, retries and commands included.
 	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
 	parts := bridgeParts{nc: nc}
 	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{}}
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
-			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, nil),
+			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, lpchat.OperationOf),
+			Budget:    budget,
 			Logger:    logger.With("agent", a.LoginName),
 			OnRetry:   metrics.LPRetryRequest,
 		})
@@ -218,7 +220,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		pcfg := poller.Config{
 			Account: account, Agent: a, PollInterval: cfg.PollInterval,
-			RefreshEvery: cfg.RefreshInterval, Budget: budget, LogoutOnStop: cfg.LogoutOnStop,
+			RefreshEvery: cfg.RefreshInterval, LogoutOnStop: cfg.LogoutOnStop,
 			Metrics: metrics, Tracer: tracer,
 		}
 		if leases != nil {

@@ -30,7 +30,7 @@ func (s *AgentSession) Availability(ctx context.Context) (AgentStatus, error) {
 	var doc struct {
 		Availability *wireAvailability `json:"availability"`
 	}
-	if err := s.getJSON(ctx, op, apiURL(as+"/availability"), &doc); err != nil {
+	if err := s.getJSON(ctx, OpAvailability, op, apiURL(as+"/availability"), &doc); err != nil {
 		return AgentStatus{}, err
 	}
 	if doc.Availability == nil {
@@ -53,7 +53,7 @@ func (s *AgentSession) SetAvailability(ctx context.Context, a Availability) (Age
 		return AgentStatus{}, err
 	}
 	body := map[string]any{"availability": map[string]string{"chat": string(a)}}
-	res, err := s.post(ctx, op, apiURL(as+"/availability"), "PUT", body, false)
+	res, err := s.post(ctx, OpAvailabilitySet, op, apiURL(as+"/availability"), "PUT", body, false)
 	if err != nil {
 		return AgentStatus{}, err
 	}
@@ -126,7 +126,7 @@ func (s *AgentSession) Info(ctx context.Context) (AgentInfo, error) {
 	if err != nil {
 		return AgentInfo{}, err
 	}
-	raw, err := s.getBody(ctx, op, apiURL(as+"/info"))
+	raw, err := s.getBody(ctx, OpAgentInfo, op, apiURL(as+"/info"))
 	if err != nil {
 		return AgentInfo{}, err
 	}
@@ -154,7 +154,7 @@ func (s *AgentSession) AvailableAgents(ctx context.Context, f AgentFilter) ([]Av
 			params = append(params, queryParam{p.key, url.QueryEscape(p.value)})
 		}
 	}
-	raw, err := s.getBody(ctx, op, apiURL(as+"/availableAgents", params...))
+	raw, err := s.getBody(ctx, OpAvailableAgents, op, apiURL(as+"/availableAgents", params...))
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (s *AgentSession) AvailableSlots(ctx context.Context, q SlotQuery) (int, er
 	var doc struct {
 		Slots *flexInt `json:"availableSlots"`
 	}
-	if err := s.getJSON(ctx, op, apiURL(as+"/chat/availableSlots", params...), &doc); err != nil {
+	if err := s.getJSON(ctx, OpAvailableSlots, op, apiURL(as+"/chat/availableSlots", params...), &doc); err != nil {
 		return 0, err
 	}
 	if doc.Slots == nil {

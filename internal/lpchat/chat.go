@@ -20,7 +20,7 @@ func (s *AgentSession) Chat(ctx context.Context, chatID string) (*Chat, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.getBody(ctx, op, apiURL(as+"/chat/"+url.PathEscape(chatID)))
+	raw, err := s.getBody(ctx, OpChat, op, apiURL(as+"/chat/"+url.PathEscape(chatID)))
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *AgentSession) ChatEvents(ctx context.Context, chatID string, from int) 
 	if from >= 0 {
 		params = append(params, queryParam{"from", strconv.Itoa(from)})
 	}
-	raw, err := s.getBody(ctx, op, apiURL(chat+"/events", params...))
+	raw, err := s.getBody(ctx, OpChatEvents, op, apiURL(chat+"/events", params...))
 	if err != nil {
 		return nil, from, err
 	}
@@ -126,7 +126,7 @@ func (s *AgentSession) Chats(ctx context.Context, cursors []ChatCursor) ([]Chat,
 	if anyCursor {
 		params = append(params, queryParam{"fromEventIds", froms.String()})
 	}
-	raw, err := s.getBody(ctx, op, apiURL(as+"/chat", params...))
+	raw, err := s.getBody(ctx, OpChatMulti, op, apiURL(as+"/chat", params...))
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (s *AgentSession) SendLine(ctx context.Context, chatID string, l Line) (int
 	if err != nil {
 		return -1, err
 	}
-	res, err := s.post(ctx, op, apiURL(chat+"/events"), "", map[string]any{"event": ev}, true)
+	res, err := s.post(ctx, OpChatEventsAdd, op, apiURL(chat+"/events"), "", map[string]any{"event": ev}, true)
 	if err != nil {
 		return -1, err
 	}
@@ -273,6 +273,6 @@ func (s *AgentSession) EndChat(ctx context.Context, chatID string) error {
 		return err
 	}
 	body := map[string]any{"event": map[string]any{"@type": EventState, "state": ChatEnded}}
-	_, err = s.post(ctx, op, apiURL(chat+"/events"), "", body, true)
+	_, err = s.post(ctx, OpChatEventsAdd, op, apiURL(chat+"/events"), "", body, true)
 	return err
 }

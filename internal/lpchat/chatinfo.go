@@ -20,7 +20,7 @@ func (s *AgentSession) ChatInfo(ctx context.Context, chatID string) (ChatInfo, e
 	var doc struct {
 		Info maybe[wireChatInfo] `json:"info"`
 	}
-	if err := s.getJSON(ctx, op, apiURL(chat+"/info"), &doc); err != nil {
+	if err := s.getJSON(ctx, OpChatInfo, op, apiURL(chat+"/info"), &doc); err != nil {
 		return ChatInfo{}, err
 	}
 	if !doc.Info.Present {
@@ -32,7 +32,7 @@ func (s *AgentSession) ChatInfo(ctx context.Context, chatID string) (ChatInfo, e
 // infoString GETs {chat}/info/<key> and returns the element key, whose
 // wrapper is unconfirmed (§5.17, §5.18): {"key": "v"}, {"key": {"key": "v"}}
 // and a bare "v" are accepted.
-func (s *AgentSession) infoString(ctx context.Context, op, chatID, key string) (string, error) {
+func (s *AgentSession) infoString(ctx context.Context, name Operation, op, chatID, key string) (string, error) {
 	if chatID == "" {
 		return "", opError(op, ErrBadRequest, errEmptyChatID)
 	}
@@ -40,7 +40,7 @@ func (s *AgentSession) infoString(ctx context.Context, op, chatID, key string) (
 	if err != nil {
 		return "", err
 	}
-	raw, err := s.getRaw(ctx, op, apiURL(chat+"/info/"+key))
+	raw, err := s.getRaw(ctx, name, op, apiURL(chat+"/info/"+key))
 	if err != nil {
 		return "", err
 	}
@@ -53,19 +53,19 @@ func (s *AgentSession) infoString(ctx context.Context, op, chatID, key string) (
 
 // VisitorName returns the visitor's name: GET {chat}/info/visitorName (§5.17).
 func (s *AgentSession) VisitorName(ctx context.Context, chatID string) (string, error) {
-	return s.infoString(ctx, "visitor name", chatID, "visitorName")
+	return s.infoString(ctx, OpChatVisitorName, "visitor name", chatID, "visitorName")
 }
 
 // AgentTyping returns the agent's typing status (typing, not-typing,
 // unknown): GET {chat}/info/agentTyping (§5.18).
 func (s *AgentSession) AgentTyping(ctx context.Context, chatID string) (string, error) {
-	return s.infoString(ctx, "agent typing", chatID, "agentTyping")
+	return s.infoString(ctx, OpChatAgentTyping, "agent typing", chatID, "agentTyping")
 }
 
 // VisitorTyping returns the visitor's typing status: GET
 // {chat}/info/visitorTyping (§5.18).
 func (s *AgentSession) VisitorTyping(ctx context.Context, chatID string) (string, error) {
-	return s.infoString(ctx, "visitor typing", chatID, "visitorTyping")
+	return s.infoString(ctx, OpChatVisitorTyping, "visitor typing", chatID, "visitorTyping")
 }
 
 // SetAgentTyping sets the agent's typing status: POST +
@@ -84,7 +84,7 @@ func (s *AgentSession) SetAgentTyping(ctx context.Context, chatID string, typing
 	if typing {
 		v = string(TypingOn)
 	}
-	_, err = s.post(ctx, op, apiURL(chat+"/info/agentTyping"), "PUT", map[string]string{"agentTyping": v}, false)
+	_, err = s.post(ctx, OpChatAgentTypingSet, op, apiURL(chat+"/info/agentTyping"), "PUT", map[string]string{"agentTyping": v}, false)
 	return err
 }
 
@@ -99,7 +99,7 @@ func (s *AgentSession) TransferSkills(ctx context.Context, chatID string) ([]Ski
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.getBody(ctx, op, apiURL(chat+"/transfer"))
+	raw, err := s.getBody(ctx, OpChatTransfer, op, apiURL(chat+"/transfer"))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (s *AgentSession) Transfer(ctx context.Context, chatID string, t Transfer) 
 	if err != nil {
 		return err
 	}
-	_, err = s.post(ctx, op, apiURL(chat+"/transfer"), "", body, true)
+	_, err = s.post(ctx, OpChatTransferSubmit, op, apiURL(chat+"/transfer"), "", body, true)
 	return err
 }
 
@@ -235,7 +235,7 @@ func (s *AgentSession) Survey(ctx context.Context, chatID string) (json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	return s.getRaw(ctx, op, apiURL(chat+"/survey"))
+	return s.getRaw(ctx, OpChatSurvey, op, apiURL(chat+"/survey"))
 }
 
 // surveyBody builds {"survey": {"questions": {"question": [{"id", "answer"}]}}}
@@ -287,7 +287,7 @@ func (s *AgentSession) SubmitSurvey(ctx context.Context, chatID string, answers 
 	if err != nil {
 		return err
 	}
-	_, err = s.post(ctx, op, apiURL(chat+"/survey"), "PUT", body, false)
+	_, err = s.post(ctx, OpChatSurveySubmit, op, apiURL(chat+"/survey"), "PUT", body, false)
 	return err
 }
 
@@ -302,5 +302,5 @@ func (s *AgentSession) ParticipantInfo(ctx context.Context, participantID string
 	if err != nil {
 		return nil, err
 	}
-	return s.getRaw(ctx, op, apiURL(as+"/participantExtendedInfo/"+url.PathEscape(participantID)))
+	return s.getRaw(ctx, OpParticipantInfo, op, apiURL(as+"/participantExtendedInfo/"+url.PathEscape(participantID)))
 }

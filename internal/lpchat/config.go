@@ -46,13 +46,18 @@ type Config struct {
 	Logger *slog.Logger
 	// UserAgent is sent as User-Agent when set; default Go's.
 	UserAgent string
+	// Budget, when set, is waited on before every HTTP request the client
+	// sends (each attempt: retries included, domain lookup and login too),
+	// so that it bounds everything the account asks of LivePerson. Share
+	// one among the clients of an account. A wait cut off by the caller's
+	// context ends the call with that context's error; it is not retried.
+	// Default nil: unlimited.
+	Budget Budget
 	// OnRetry, when set, is called before each retry the retry policy
-	// makes, with the failed attempt's method, URL path (no query) and
-	// status (0: no response arrived). For metrics, e.g.
-	// telemetry.Metrics.LPRetryRequest; the path holds ids, so map it to a
-	// bounded name before using it as a label. It runs on the caller's
-	// goroutine and must not block. Default nil.
-	OnRetry func(method, path string, status int)
+	// makes, with the failed attempt's Operation name and status (0: no
+	// response arrived). For metrics, e.g. telemetry.Metrics.LPRetryRequest.
+	// It runs on the caller's goroutine and must not block. Default nil.
+	OnRetry func(operation string, status int)
 }
 
 // RetryPolicy is LivePerson's retry recommendation (§9) as data.

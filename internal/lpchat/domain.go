@@ -30,7 +30,7 @@ func (c *Client) LookupDomain(ctx context.Context) (string, error) {
 	}
 	u := c.domainRoot + "/api/account/" + url.PathEscape(c.cfg.Account) +
 		"/service/" + agentVepService + "/baseURI.json?version=1.0"
-	res, err := c.send(ctx, call{op: op, method: http.MethodGet, url: u})
+	res, err := c.send(ctx, call{name: OpDomain, op: op, method: http.MethodGet, url: u})
 	if err != nil {
 		return "", err
 	}

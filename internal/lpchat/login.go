@@ -30,7 +30,7 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 		return nil, err
 	}
 	res, err := c.send(ctx, call{
-		op: op, method: http.MethodPost, url: base + "/login?v=" + loginVersion, body: body,
+		name: OpLogin, op: op, method: http.MethodPost, url: base + "/login?v=" + loginVersion, body: body,
 		kind: callKind{login: true}, secrets: cr.secrets(),
 	})
 	if err != nil {
@@ -51,13 +51,13 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 // the csrf and the jar's Session_id cookie. ErrAuth means the session is
 // gone (also when the client never logged in): log in again.
 func (c *Client) Refresh(ctx context.Context) error {
-	return c.loginSessionCall(ctx, "refresh", "/refresh")
+	return c.loginSessionCall(ctx, OpRefresh, "refresh", "/refresh")
 }
 
 // Logout ends the login session (§4.5) and forgets the bearer and csrf, also
 // when the service answers 401 (the session was gone already).
 func (c *Client) Logout(ctx context.Context) error {
-	err := c.loginSessionCall(ctx, "logout", "/logout")
+	err := c.loginSessionCall(ctx, OpLogout, "logout", "/logout")
 	if err == nil || isStatus(err, http.StatusUnauthorized) {
 		c.mu.Lock()
 		c.bearer, c.csrf = "", ""
@@ -68,7 +68,7 @@ func (c *Client) Logout(ctx context.Context) error {
 
 // loginSessionCall POSTs {"csrf": ...} to a Login Service path (§4.4, §4.5).
 // The docs give these paths without a version parameter.
-func (c *Client) loginSessionCall(ctx context.Context, op, path string) error {
+func (c *Client) loginSessionCall(ctx context.Context, name Operation, op, path string) error {
 	_, csrf := c.tokens()
 	if csrf == "" {
 		return opError(op, ErrAuth, errNotLoggedIn)
@@ -83,7 +83,7 @@ func (c *Client) loginSessionCall(ctx context.Context, op, path string) error {
 	if err != nil {
 		return opError(op, ErrBadRequest, err)
 	}
-	_, err = c.send(ctx, call{op: op, method: http.MethodPost, url: base + path, body: body})
+	_, err = c.send(ctx, call{name: name, op: op, method: http.MethodPost, url: base + path, body: body})
 	return err
 }
 

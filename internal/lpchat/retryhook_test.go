@@ -2,8 +2,6 @@ package lpchat_test
 
 import (
 	"errors"
-	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,8 +11,8 @@ import (
 
 // retryCall is one call of Config.OnRetry.
 type retryCall struct {
-	method, path string
-	status       int
+	operation string
+	status    int
 }
 
 // recordRetries returns a config modifier that records OnRetry's calls.
@@ -22,10 +20,10 @@ func recordRetries() (func(*lpchat.Config), func() []retryCall) {
 	var mu sync.Mutex
 	var calls []retryCall
 	mod := func(c *lpchat.Config) {
-		c.OnRetry = func(method, path string, status int) {
+		c.OnRetry = func(operation string, status int) {
 			mu.Lock()
 			defer mu.Unlock()
-			calls = append(calls, retryCall{method, path, status})
+			calls = append(calls, retryCall{operation, status})
 		}
 	}
 	return mod, func() []retryCall {
@@ -50,12 +48,8 @@ func TestOnRetryHearsEveryRetry(t *testing.T) {
 		t.Fatalf("OnRetry called %d times (%+v), want 2: after the 503 and the 429", len(got), got)
 	}
 	for i, want := range []int{503, 429} {
-		c := got[i]
-		if c.status != want || c.method != http.MethodGet || !strings.HasSuffix(c.path, "/agentSession/"+testASID+"/incomingRequests") {
-			t.Errorf("retry %d = %+v, want GET .../incomingRequests after %d", i, c, want)
-		}
-		if strings.Contains(c.path, "?") {
-			t.Errorf("retry %d path %q carries the query", i, c.path)
+		if c := got[i]; c.status != want || c.operation != string(lpchat.OpIncomingRequests) {
+			t.Errorf("retry %d = %+v, want %s after %d", i, c, lpchat.OpIncomingRequests, want)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (s *AgentSession) IncomingRequests(ctx context.Context) (Ringing, error) {
 	if err != nil {
 		return Ringing{}, err
 	}
-	raw, err := s.getBody(ctx, op, apiURL(as+"/incomingRequests"))
+	raw, err := s.getBody(ctx, OpIncomingRequests, op, apiURL(as+"/incomingRequests"))
 	if err != nil {
 		return Ringing{}, err
 	}
@@ -65,7 +65,7 @@ func (s *AgentSession) Accept(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := s.post(ctx, op, apiURL(as+"/incomingRequests"), "", struct{}{}, true)
+	res, err := s.post(ctx, OpIncomingRequestsAccept, op, apiURL(as+"/incomingRequests"), "", struct{}{}, true)
 	if err != nil {
 		// The status for "nothing rings" is unconfirmed (§5.9); a 404 on
 		// this existing resource can only mean there is nothing to take.
@@ -140,7 +140,7 @@ func (s *AgentSession) ChatSessions(ctx context.Context) ([]ChatSession, error) 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.getBody(ctx, op, apiURL(as+"/chatSessions"))
+	raw, err := s.getBody(ctx, OpChatSessions, op, apiURL(as+"/chatSessions"))
 	if err != nil {
 		return nil, err
 	}

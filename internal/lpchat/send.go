@@ -26,6 +26,9 @@ type call struct {
 	bearer   bool   // send Authorization: Bearer
 	kind     callKind
 	secrets  []string // extra secrets (password, keys) to keep out of errors
+	// name is what the request is; the request's context carries it
+	// (OperationOf) for the transport's metrics.
+	name Operation
 }
 
 // response is a 2xx answer.
@@ -40,6 +43,10 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 	path := urlPath(k.url)
 	var st retryState
 	for attempt := 1; ; attempt++ {
+		// Every attempt waits, retries too: each one reaches the service.
+		if err := c.waitBudget(ctx); err != nil {
+			return nil, &APIError{Op: k.op, Method: k.method, Path: path, Attempts: attempt - 1, cause: err}
+		}
 		start := time.Now()
 		res, sent, err := c.attempt(ctx, k)
 		if err == nil && res.status >= 200 && res.status <= 299 {
@@ -89,7 +96,7 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 			return nil, e
 		}
 		if c.cfg.OnRetry != nil {
-			c.cfg.OnRetry(k.method, path, o.status)
+			c.cfg.OnRetry(string(k.name), o.status)
 		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "request will be retried",
 			slog.String("op", k.op), slog.String("method", k.method), slog.String("path", path),
@@ -112,7 +119,7 @@ var errBodyTooLarge = fmt.Errorf("response body above %d bytes", maxBodyBytes)
 // err is any complete answer; a non-nil res with errBodyTooLarge is an answer
 // that was too big; otherwise err is a network or timeout failure.
 func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool, err error) {
-	actx, cancel := context.WithTimeout(ctx, c.cfg.HTTPTimeout)
+	actx, cancel := context.WithTimeout(withOperation(ctx, k.name), c.cfg.HTTPTimeout)
 	defer cancel()
 	var wrote atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{

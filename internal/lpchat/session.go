@@ -33,7 +33,7 @@ func (c *Client) StartAgentSession(ctx context.Context) (*AgentSession, error) {
 		return nil, err
 	}
 	res, err := c.send(ctx, call{
-		op: op, method: http.MethodPost, url: apiURL(base + "/agentSession"),
+		name: OpAgentSessionStart, op: op, method: http.MethodPost, url: apiURL(base + "/agentSession"),
 		body: []byte(`{"loginData":""}`), bearer: true, kind: callKind{once: true},
 	})
 	if err != nil {
@@ -105,8 +105,8 @@ func (s *AgentSession) chatURL(ctx context.Context, chatID string) (string, erro
 }
 
 // getJSON GETs u (a full API URL) and decodes the body into v.
-func (s *AgentSession) getJSON(ctx context.Context, op, u string, v any) error {
-	res, err := s.c.send(ctx, call{op: op, method: http.MethodGet, url: u, bearer: true})
+func (s *AgentSession) getJSON(ctx context.Context, name Operation, op, u string, v any) error {
+	res, err := s.c.send(ctx, call{name: name, op: op, method: http.MethodGet, url: u, bearer: true})
 	if err != nil {
 		return err
 	}
@@ -117,8 +117,8 @@ func (s *AgentSession) getJSON(ctx context.Context, op, u string, v any) error {
 }
 
 // getBody GETs u and returns the body undecoded (the caller decodes it).
-func (s *AgentSession) getBody(ctx context.Context, op, u string) ([]byte, error) {
-	res, err := s.c.send(ctx, call{op: op, method: http.MethodGet, url: u, bearer: true})
+func (s *AgentSession) getBody(ctx context.Context, name Operation, op, u string) ([]byte, error) {
+	res, err := s.c.send(ctx, call{name: name, op: op, method: http.MethodGet, url: u, bearer: true})
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +126,8 @@ func (s *AgentSession) getBody(ctx context.Context, op, u string) ([]byte, error
 }
 
 // getRaw GETs u and returns the body, which must be JSON.
-func (s *AgentSession) getRaw(ctx context.Context, op, u string) (json.RawMessage, error) {
-	res, err := s.c.send(ctx, call{op: op, method: http.MethodGet, url: u, bearer: true})
+func (s *AgentSession) getRaw(ctx context.Context, name Operation, op, u string) (json.RawMessage, error) {
+	res, err := s.c.send(ctx, call{name: name, op: op, method: http.MethodGet, url: u, bearer: true})
 	if err != nil {
 		return nil, err
 	}
@@ -139,13 +139,13 @@ func (s *AgentSession) getRaw(ctx context.Context, op, u string) (json.RawMessag
 
 // post sends a JSON body by POST (with an override for PUT-by-POST).
 // once marks non-idempotent requests (never retried after an ambiguous failure).
-func (s *AgentSession) post(ctx context.Context, op, u, override string, body any, once bool) (*response, error) {
+func (s *AgentSession) post(ctx context.Context, name Operation, op, u, override string, body any, once bool) (*response, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, opError(op, ErrBadRequest, err)
 	}
 	return s.c.send(ctx, call{
-		op: op, method: http.MethodPost, override: override, url: u, body: b,
+		name: name, op: op, method: http.MethodPost, override: override, url: u, body: b,
 		bearer: true, kind: callKind{once: once},
 	})
 }
@@ -171,5 +171,5 @@ func (s *AgentSession) Resource(ctx context.Context) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.getRaw(ctx, "agent session", apiURL(as))
+	return s.getRaw(ctx, OpAgentSession, "agent session", apiURL(as))
 }

@@ -31,6 +31,7 @@ const (
 type simEnv struct {
 	sim *lpsim.Simulator
 	srv *httptest.Server
+	ops *opRecorder // the transport of the clients: every request must carry a known operation
 }
 
 // newSim starts the simulator; it stops with the test.
@@ -50,7 +51,7 @@ func newSim(t testing.TB, cfg lpsim.Config) *simEnv {
 		MaxChats: 3, SkillIDs: []string{skillBill}}))
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return &simEnv{sim: sim, srv: srv}
+	return &simEnv{sim: sim, srv: srv, ops: recordOperations(t)}
 }
 
 // must fails the test on an error.
@@ -66,7 +67,7 @@ func must(t testing.TB, err error) {
 func (e *simEnv) online(t testing.TB, login string, mods ...func(*lpchat.Config)) *lpchat.AgentSession {
 	t.Helper()
 	cfg := lpchat.Config{DomainURL: e.srv.URL, Account: simAccount, AllowInsecureHTTP: true,
-		Retry: fastRetry(), HTTPTimeout: 5 * time.Second}
+		Retry: fastRetry(), HTTPTimeout: 5 * time.Second, Transport: e.ops}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -116,7 +117,7 @@ func TestSimFlow(t *testing.T) {
 	ctx := testCtx(t)
 
 	// 1-2. Domain lookup and login.
-	c, err := lpchat.New(lpchat.Config{DomainURL: e.srv.URL, Account: simAccount, AllowInsecureHTTP: true, Retry: fastRetry()})
+	c, err := lpchat.New(lpchat.Config{DomainURL: e.srv.URL, Account: simAccount, AllowInsecureHTTP: true, Retry: fastRetry(), Transport: e.ops})
 	must(t, err)
 	host, err := c.LookupDomain(ctx)
 	if err != nil || host != strings.TrimPrefix(e.srv.URL, "http://") {
@@ -339,6 +340,7 @@ func TestSimFlow(t *testing.T) {
 	if _, err := s.IncomingRequests(ctx); !errors.Is(err, lpchat.ErrSessionLost) {
 		t.Errorf("after logout: err = %v, want ErrSessionLost", err)
 	}
+	e.ops.wantAll(t)
 }
 
 func TestSimFaults(t *testing.T) {

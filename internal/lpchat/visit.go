@@ -29,7 +29,7 @@ func (s *AgentSession) Visit(ctx context.Context, visitID string) (Visit, error)
 	if err != nil {
 		return Visit{}, err
 	}
-	raw, err := s.getRaw(ctx, op, apiURL(as+"/visits/visit/"+url.PathEscape(visitID)))
+	raw, err := s.getRaw(ctx, OpVisit, op, apiURL(as+"/visits/visit/"+url.PathEscape(visitID)))
 	if err != nil {
 		return Visit{}, err
 	}
@@ -69,7 +69,7 @@ func (s *AgentSession) CustomVariables(ctx context.Context, visitID string) ([]C
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.getRaw(ctx, op, apiURL(as+"/visits/visit/"+url.PathEscape(visitID)+"/customVariables"))
+	raw, err := s.getRaw(ctx, OpVisitCustomVariables, op, apiURL(as+"/visits/visit/"+url.PathEscape(visitID)+"/customVariables"))
 	if err != nil {
 		return nil, err
 	}

@@ -117,9 +117,6 @@ func (w *Worker) SetAvailability(ctx context.Context, a lpchat.Availability) (lp
 	if as == nil {
 		return lpchat.AgentStatus{}, ErrSessionLost
 	}
-	if err := w.allow(ctx); err != nil {
-		return lpchat.AgentStatus{}, err
-	}
 	w.mu.Lock()
 	w.statusGen++ // reads of the poll loop overlapping this set are stale
 	w.mu.Unlock()

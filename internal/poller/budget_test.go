@@ -1,40 +1,65 @@
 package poller_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/time/rate"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/poller"
 )
 
-// TestBudgetBeforeEveryRequest: the worker takes a token of the account's
-// budget before every request it makes. A limiter that never refills
-// (limit 0) spends its burst one token per request, so what it spent equals
-// what the client sent.
-func TestBudgetBeforeEveryRequest(t *testing.T) {
-	e := newEnv(t, lpsim.Config{})
+// TestBudgetCoversEveryRequest: every request that reaches the simulator
+// took one token of the account's budget: the worker's own, the calls the
+// command consumer makes straight on the worker's session, the domain
+// lookup and the client's retries. The budget is the client's
+// (lpchat.Config.Budget): the poller does not take tokens of its own. A limiter that never refills (limit 0)
+// spends its burst one token per request, so what it spent must equal what
+// the simulator saw.
+func TestBudgetCoversEveryRequest(t *testing.T) {
+	var atSim atomic.Int64
+	e := newEnvWith(t, lpsim.Config{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			atSim.Add(1)
+			h.ServeHTTP(w, r)
+		})
+	})
 	col := e.collect()
-	rc := &requestCounter{}
-	client := e.client(func(rt http.RoundTripper) http.RoundTripper { rc.inner = rt; return rc })
 	const tokens = 100000
 	budget := rate.NewLimiter(0, tokens)
-	w := e.worker(config(func(c *poller.Config) { c.Budget = budget }), client, nil, nil)
+	client, err := lpchat.New(lpchat.Config{DomainURL: e.srv.URL, AllowInsecureHTTP: true, Account: acct,
+		Retry: tinyRetry(), Budget: budget})
+	if err != nil {
+		t.Fatalf("lpchat.New: %v", err)
+	}
+	w := e.worker(config(nil), client, nil, nil)
 	stop := run(t, w)
 	chat := acceptedChat(t, e, col)
+
+	// What a command does: call the worker's session directly, here once
+	// after a 503 the client retries on its own.
+	as := sessionOf(t, w)
+	e.sim.InjectFault(lpsim.Fault{Method: http.MethodPost, PathContains: "/info/agentTyping", Status: http.StatusServiceUnavailable})
+	if err := as.SetAgentTyping(context.Background(), chat, true); err != nil {
+		t.Fatalf("SetAgentTyping after one 503: %v", err)
+	}
+	if _, err := as.SendLine(context.Background(), chat, lpchat.Line{Text: "from a command"}); err != nil {
+		t.Fatalf("SendLine: %v", err)
+	}
 	e.visitorLine(chat, "counted")
 	waitLine(col, chat, "counted")
 	stop()
 
 	spent := int64(tokens - budget.Tokens())
-	// The domain lookup is the client's own business (done inside Login).
-	if sent := rc.all.Load(); spent != sent-1 {
-		t.Errorf("budget spent %d tokens for %d requests (+1 domain lookup)", spent, sent)
+	if seen := atSim.Load(); spent != seen {
+		t.Errorf("budget spent %d tokens for %d requests at the simulator", spent, seen)
 	}
 	if spent < 10 {
 		t.Errorf("budget spent only %d tokens", spent)

@@ -64,9 +64,6 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	}
 	info := doc.Info
 	if info == nil && n.cur.InfoVersion == 0 && kind != docFinal {
-		if err := w.allow(ctx); err != nil {
-			return err
-		}
 		ci, err := as.ChatInfo(ctx, c.id)
 		if err != nil {
 			return fmt.Errorf("poller: chat %s info: %w", c.id, err)
@@ -141,9 +138,6 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 func (w *Worker) finish(ctx context.Context, as *lpchat.AgentSession, b *batch, end *lpchat.Event, doc *lpchat.Chat, kind docKind, info *lpchat.ChatInfo) error {
 	all := doc.Events
 	if kind == docNew {
-		if err := w.allow(ctx); err != nil {
-			return err
-		}
 		full, err := as.Chat(ctx, b.c.id)
 		switch {
 		case errors.Is(err, lpchat.ErrNotFound):
@@ -251,9 +245,6 @@ func (w *Worker) buildInfo(ctx context.Context, as *lpchat.AgentSession, c *chat
 	if visitID == "" {
 		return d, nil
 	}
-	if err := w.allow(ctx); err != nil {
-		return nil, err
-	}
 	v, err := as.Visit(ctx, visitID)
 	switch {
 	case err == nil:
@@ -265,9 +256,6 @@ func (w *Worker) buildInfo(ctx context.Context, as *lpchat.AgentSession, c *chat
 		w.log.Debug("visit not readable", "chatId", c.id, "err", err)
 	default:
 		return nil, fmt.Errorf("poller: chat %s visit: %w", c.id, err)
-	}
-	if err := w.allow(ctx); err != nil {
-		return nil, err
 	}
 	vars, err := as.CustomVariables(ctx, visitID)
 	switch {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-	"golang.org/x/time/rate"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
@@ -71,9 +70,6 @@ type Config struct {
 	// ReloginBackoff are the waits of the outer recovery loop after a failed
 	// re-login [2m, 4m, 8m]; the last one repeats. Tests shrink them.
 	ReloginBackoff []time.Duration
-	// Budget is the account's shared request budget [nil = unlimited]; the
-	// worker waits on it before every request.
-	Budget *rate.Limiter
 	// LogoutOnStop logs out and publishes agent.session "ended" when Run's
 	// context ends [false]. Leave it off to let a restarted bridge resume
 	// the agent session and keep its chats.

@@ -75,9 +75,6 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 	}
 	if prevID != "" && !w.lostSession {
 		cand := w.client.ResumeAgentSession(prevID)
-		if err := w.allow(ctx); err != nil {
-			return nil, err
-		}
 		_, err = cand.ChatSessions(ctx)
 		switch {
 		case err == nil:
@@ -89,9 +86,6 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 		}
 	}
 	if as == nil {
-		if err := w.allow(ctx); err != nil {
-			return nil, err
-		}
 		if as, err = w.client.StartAgentSession(ctx); err != nil {
 			return nil, fmt.Errorf("poller: start agent session: %w", err)
 		}
@@ -127,9 +121,6 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 
 // login logs the agent in (the client looks the domain up first).
 func (w *Worker) login(ctx context.Context) error {
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	_, err := w.client.Login(ctx, w.cfg.Agent.Credentials)
 	if ctx.Err() == nil { // a login cut off by shutdown says nothing
 		w.cfg.Metrics.LPLogin(loginResult(err))
@@ -148,9 +139,6 @@ func (w *Worker) keepLogin(ctx context.Context) error {
 	if time.Since(w.lastRefresh) < w.cfg.RefreshEvery {
 		return nil
 	}
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	err := w.client.Refresh(ctx)
 	if err == nil {
 		w.lastRefresh = time.Now()
@@ -163,17 +151,11 @@ func (w *Worker) keepLogin(ctx context.Context) error {
 // startupStatus reads the availability, goes Online if configured and
 // publishes agent.status (cause startup) when it differs from the last one.
 func (w *Worker) startupStatus(ctx context.Context, as *lpchat.AgentSession) error {
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	st, err := as.Availability(ctx)
 	if err != nil {
 		return fmt.Errorf("poller: read availability: %w", err)
 	}
 	if w.cfg.Agent.GoOnline && st.Chat != lpchat.Online {
-		if err := w.allow(ctx); err != nil {
-			return err
-		}
 		set, err := as.SetAvailability(ctx, lpchat.Online)
 		if err != nil {
 			return fmt.Errorf("poller: go online: %w", err)
@@ -193,7 +175,7 @@ func (w *Worker) startupStatus(ctx context.Context, as *lpchat.AgentSession) err
 // another agent. Best effort: without it the chat's own transfer lines and
 // chatSessions still tell.
 func (w *Worker) learnOwnID(ctx context.Context, as *lpchat.AgentSession) {
-	if w.ownID != "" || w.allow(ctx) != nil {
+	if w.ownID != "" {
 		return
 	}
 	info, err := as.Info(ctx)

@@ -12,9 +12,6 @@ import (
 // A polled chat that is no longer listed is read one last time: it ended,
 // or it left this agent (chat.transferred).
 func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) error {
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	list, err := as.ChatSessions(ctx)
 	if err != nil {
 		return sessionCall("chat sessions", err)
@@ -70,9 +67,6 @@ func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) erro
 // syncStatus reads the availability and publishes agent.status (cause
 // "service") when it changed, e.g. Away after a missed ring.
 func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error {
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	w.mu.Lock()
 	gen := w.statusGen
 	w.mu.Unlock()

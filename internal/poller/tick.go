@@ -94,9 +94,6 @@ func sessionCall(op string, err error) error {
 // ring reads the ringing count, publishes it when it changed and, with
 // AutoAccept, takes every ringing chat.
 func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	r, err := as.IncomingRequests(ctx)
 	if err != nil {
 		return sessionCall("incoming requests", err)
@@ -106,9 +103,6 @@ func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
 		return nil
 	}
 	for range r.Count {
-		if err := w.allow(ctx); err != nil {
-			return err
-		}
 		id, err := as.Accept(ctx)
 		switch {
 		case errors.Is(err, lpchat.ErrNotRinging):
@@ -205,9 +199,6 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 	if len(open) == 0 {
 		return errors.Join(errs...)
 	}
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	docs, err := as.Chats(ctx, cursors)
 	switch {
 	case errors.Is(err, lpchat.ErrNotFound):
@@ -247,9 +238,6 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 // pollOne reads one chat whole. A chat the service no longer has for this
 // agent (404) has left it: chat.transferred.
 func (w *Worker) pollOne(ctx context.Context, as *lpchat.AgentSession, c *chat, kind docKind) error {
-	if err := w.allow(ctx); err != nil {
-		return err
-	}
 	doc, err := as.Chat(ctx, c.id)
 	if errors.Is(err, lpchat.ErrNotFound) && c.cur.Accepted {
 		return w.processChat(ctx, as, c, &lpchat.Chat{ID: c.id}, docFinal)

@@ -70,9 +70,10 @@ type Worker struct {
 }
 
 // New returns a Worker for cfg.Agent. client must be the agent's own Client
-// (it holds the agent's cookies); pub, store and cfg.Budget may be shared by
-// many workers. logger (nil = discard) should already name the account and
-// agent; the worker adds only chat and session ids.
+// (it holds the agent's cookies, its Config.Budget the account's request
+// budget); pub and store may be shared by many workers. logger (nil =
+// discard) should already name the account and agent; the worker adds only
+// chat and session ids.
 func New(cfg Config, client *lpchat.Client, pub Publisher, store Store, logger *slog.Logger) (*Worker, error) {
 	cfg.setDefaults()
 	err := cfg.Validate()
@@ -300,15 +301,4 @@ func reason(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// allow waits for the request budget.
-func (w *Worker) allow(ctx context.Context) error {
-	if w.cfg.Budget == nil {
-		return nil
-	}
-	if err := w.cfg.Budget.Wait(ctx); err != nil {
-		return fmt.Errorf("poller: request budget: %w", err)
-	}
-	return nil
 }

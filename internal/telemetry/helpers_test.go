@@ -114,15 +114,3 @@ func newMetrics(t *testing.T, opts ...telemetry.Option) *telemetry.Metrics {
 	t.Helper()
 	return telemetry.NewMetrics(append([]telemetry.Option{telemetry.WithoutRuntimeMetrics()}, opts...)...)
 }
-
-// waitFor polls cond until it is true or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

@@ -60,7 +60,7 @@ func NewMetrics(opts ...Option) *Metrics {
 	}
 	m := &Metrics{
 		reg:          prometheus.NewRegistry(),
-		operations:   newLabelSet(knownOperations(), o.operations),
+		operations:   newLabelSet(o.operations),
 		eventTypes:   newDeclaredSet(o.eventTypes),
 		commands:     newLabelSet(DefaultCommands(), o.commands),
 		retryReasons: newLabelSet([]string{string(RetryRateLimited), string(RetryServerError), string(RetryNetwork)}),
@@ -177,8 +177,8 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // ObserveLPRequest counts one LivePerson HTTP attempt and its latency. op is
-// an Op* name (others count as "other"); code is the HTTP status, 0 when no
-// response arrived.
+// a name given to WithOperations (others count as "other"); code is the
+// HTTP status, 0 when no response arrived.
 func (m *Metrics) ObserveLPRequest(op string, code int, d time.Duration) {
 	if m == nil {
 		return
@@ -196,15 +196,14 @@ func (m *Metrics) LPRetry(op string, reason RetryReason) {
 	m.lpRetries.WithLabelValues(m.operations.norm(op), m.retryReasons.norm(string(reason))).Inc()
 }
 
-// LPRetryRequest is LPRetry of a request given by its method and URL path
-// (named by LPMethodOperation) and the status of the attempt that failed
-// (0: no response; classified by RetryReasonFor). Its signature fits
-// lpchat's retry hook.
-func (m *Metrics) LPRetryRequest(method, path string, status int) {
+// LPRetryRequest is LPRetry of the operation op after an attempt that
+// failed with status (0: no response; classified by RetryReasonFor). Its
+// signature fits lpchat's retry hook.
+func (m *Metrics) LPRetryRequest(op string, status int) {
 	if m == nil {
 		return
 	}
-	m.LPRetry(LPMethodOperation(method, path), RetryReasonFor(status))
+	m.LPRetry(op, RetryReasonFor(status))
 }
 
 // LPLogin counts one login attempt by its result.

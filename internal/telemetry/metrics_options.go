@@ -11,8 +11,9 @@ type metricsOptions struct {
 	noRuntime  bool
 }
 
-// WithOperations adds operation names beyond the Op* constants, for an
-// InstrumentTransport given its own opFromRequest.
+// WithOperations adds values of the "operation" label: the names the
+// opFromRequest of InstrumentTransport returns (the bridge passes
+// lpchat's operation names). Without it every request counts as "other".
 func WithOperations(names ...string) Option {
 	return func(o *metricsOptions) { o.operations = append(o.operations, names...) }
 }

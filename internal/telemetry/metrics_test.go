@@ -2,7 +2,6 @@ package telemetry_test
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +13,8 @@ import (
 
 // exercise calls every method once, so every metric has a series.
 func exercise(m *telemetry.Metrics) {
-	m.ObserveLPRequest(telemetry.OpLogin, 200, 20*time.Millisecond)
-	m.LPRetry(telemetry.OpChatEvents, telemetry.RetryServerError)
+	m.ObserveLPRequest(opLogin, 200, 20*time.Millisecond)
+	m.LPRetry(opChatEvents, telemetry.RetryServerError)
 	m.LPLogin(telemetry.LoginOK)
 	m.AgentSessionRestart(telemetry.RestartSessionLost)
 	m.ObservePoll(150 * time.Millisecond)
@@ -76,16 +75,16 @@ func TestMetricsExposeEveryName(t *testing.T) {
 }
 
 func TestMetricsCount(t *testing.T) {
-	m := newMetrics(t, telemetry.WithEventTypes("lpbridge.chat.line", "lpbridge.agent.status", "lpbridge.chat.transcript"))
+	m := newMetrics(t, lpOperations(), telemetry.WithEventTypes("lpbridge.chat.line", "lpbridge.agent.status", "lpbridge.chat.transcript"))
 	reg := m.Registry()
-	m.ObserveLPRequest(telemetry.OpLogin, 200, time.Millisecond)
-	m.ObserveLPRequest(telemetry.OpLogin, 201, time.Millisecond)
-	m.ObserveLPRequest(telemetry.OpLogin, 429, time.Millisecond)
-	m.ObserveLPRequest(telemetry.OpChatEvents, 503, time.Millisecond)
-	m.ObserveLPRequest(telemetry.OpChatEvents, 0, time.Millisecond)
-	m.LPRetry(telemetry.OpChatEvents, telemetry.RetryReasonFor(503))
-	m.LPRetry(telemetry.OpLogin, telemetry.RetryReasonFor(429))
-	m.LPRetry(telemetry.OpLogin, telemetry.RetryReasonFor(0))
+	m.ObserveLPRequest(opLogin, 200, time.Millisecond)
+	m.ObserveLPRequest(opLogin, 201, time.Millisecond)
+	m.ObserveLPRequest(opLogin, 429, time.Millisecond)
+	m.ObserveLPRequest(opChatEvents, 503, time.Millisecond)
+	m.ObserveLPRequest(opChatEvents, 0, time.Millisecond)
+	m.LPRetry(opChatEvents, telemetry.RetryReasonFor(503))
+	m.LPRetry(opLogin, telemetry.RetryReasonFor(429))
+	m.LPRetry(opLogin, telemetry.RetryReasonFor(0))
 	m.LPLogin(telemetry.LoginBlocked)
 	m.AgentSessionRestart(telemetry.RestartAuthLost)
 	m.EventPublished("lpbridge.chat.line", false, time.Millisecond)
@@ -221,20 +220,21 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 }
 
 func TestLPRetryRequestNamesOperationAndReason(t *testing.T) {
-	m := newMetrics(t)
-	const events = "/api/account/1/agentSession/2/chat/H1-abcK2/events"
-	m.LPRetryRequest(http.MethodGet, events, 503)
-	m.LPRetryRequest(http.MethodPost, events, 0)
-	m.LPRetryRequest(http.MethodPost, "/api/account/1/login", 429)
+	m := newMetrics(t, lpOperations())
+	m.LPRetryRequest(opChatEvents, 503)
+	m.LPRetryRequest(opChatEventsAdd, 0)
+	m.LPRetryRequest(opLogin, 429)
+	m.LPRetryRequest("H1-abcK2", 503) // not a known operation
 	var nilMetrics *telemetry.Metrics
-	nilMetrics.LPRetryRequest(http.MethodGet, events, 503) // nil-safe
+	nilMetrics.LPRetryRequest(opChatEvents, 503) // nil-safe
 
 	for _, tt := range []struct {
 		op, reason string
 	}{
-		{telemetry.OpChatEvents, "server_error"},
-		{telemetry.OpChatEventsAdd, "network"},
-		{telemetry.OpLogin, "rate_limited"},
+		{opChatEvents, "server_error"},
+		{opChatEventsAdd, "network"},
+		{opLogin, "rate_limited"},
+		{"other", "server_error"},
 	} {
 		if got := value(t, m.Registry(), "lpbridge_lp_retries_total", map[string]string{"operation": tt.op, "reason": tt.reason}); got != 1 {
 			t.Errorf("retries{%s,%s} = %v, want 1", tt.op, tt.reason, got)

@@ -7,9 +7,11 @@ import (
 
 // InstrumentTransport wraps next so that every request it sends is counted
 // in m by operation and status class, with its latency (until the response
-// headers arrive). opFromRequest names the operation; nil means
-// LPRequestOperation. A nil next means http.DefaultTransport; a nil m
-// returns next unchanged.
+// headers arrive). opFromRequest names the operation (the bridge passes
+// lpchat.OperationOf, whose names it gives NewMetrics with WithOperations);
+// telemetry knows no endpoint itself, so nil counts every request as
+// "other". A nil next means http.DefaultTransport; a nil m returns next
+// unchanged.
 //
 // Each attempt is one request here: retries of the client's retry policy
 // show up as several requests (and in lp_retries_total via Metrics.LPRetry).
@@ -21,7 +23,7 @@ func InstrumentTransport(next http.RoundTripper, m *Metrics, opFromRequest func(
 		return next
 	}
 	if opFromRequest == nil {
-		opFromRequest = LPRequestOperation
+		opFromRequest = func(*http.Request) string { return other }
 	}
 	return &instrumentedTransport{next: next, m: m, op: opFromRequest}
 }

@@ -1,6 +1,7 @@
 package telemetry_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,31 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
+
+// Operation names of the tests, as lpchat names its requests.
+const (
+	opLogin         = "login"
+	opChatEvents    = "chat.events"
+	opChatEventsAdd = "chat.events.add"
+	opIncoming      = "incomingRequests"
+	opChat          = "chat"
+)
+
+// lpOperations makes the tests' operation names known label values, as the
+// bridge does with lpchat's.
+func lpOperations() telemetry.Option {
+	return telemetry.WithOperations(opLogin, opChatEvents, opChatEventsAdd, opIncoming, opChat)
+}
+
+// opKey is the context key of the tests' operation names: the client names
+// each request itself, the transport only reads the name.
+type opKey struct{}
+
+// opOf is the opFromRequest of the tests.
+func opOf(r *http.Request) string {
+	op, _ := r.Context().Value(opKey{}).(string)
+	return op
+}
 
 // lpDouble answers like a (misbehaving) Chat Agent API: incomingRequests
 // fails with 503, a chat is unauthorized, the rest succeed.
@@ -32,9 +58,11 @@ func lpDouble(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func do(t *testing.T, c *http.Client, method, url string) (int, string) {
+// do sends one request named op and returns the answer.
+func do(t *testing.T, c *http.Client, op, method, url string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader("{}"))
+	ctx := context.WithValue(context.Background(), opKey{}, op)
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,43 +80,44 @@ func do(t *testing.T, c *http.Client, method, url string) (int, string) {
 
 func TestInstrumentTransportCountsByOperationAndStatus(t *testing.T) {
 	srv := lpDouble(t)
-	m := newMetrics(t)
-	c := &http.Client{Transport: telemetry.InstrumentTransport(srv.Client().Transport, m, nil)}
+	m := newMetrics(t, lpOperations())
+	c := &http.Client{Transport: telemetry.InstrumentTransport(srv.Client().Transport, m, opOf)}
 	base := srv.URL + "/api/account/55500011"
 	as := base + "/agentSession/2038801122"
 	chat := as + "/chat/H1-abcK2"
 
-	do(t, c, http.MethodPost, base+"/login?v=1.3")
+	do(t, c, opLogin, http.MethodPost, base+"/login?v=1.3")
 	for range 3 {
-		do(t, c, http.MethodGet, chat+"/events?from=4&v=1&NC=true")
+		do(t, c, opChatEvents, http.MethodGet, chat+"/events?from=4&v=1&NC=true")
 	}
-	code, body := do(t, c, http.MethodPost, chat+"/events?v=1&NC=true")
+	code, body := do(t, c, opChatEventsAdd, http.MethodPost, chat+"/events?v=1&NC=true")
 	if code != http.StatusCreated || body != `{"chatEventLocation":{}}` {
 		t.Errorf("the transport changed the response: %d %q", code, body)
 	}
-	do(t, c, http.MethodGet, as+"/incomingRequests?v=1&NC=true")
-	do(t, c, http.MethodGet, as+"/incomingRequests.json?v=1&NC=true")
-	do(t, c, http.MethodGet, chat+"?v=1&NC=true")
-	do(t, c, http.MethodGet, srv.URL+"/not/an/api")
+	do(t, c, opIncoming, http.MethodGet, as+"/incomingRequests?v=1&NC=true")
+	do(t, c, opIncoming, http.MethodGet, as+"/incomingRequests.json?v=1&NC=true")
+	do(t, c, opChat, http.MethodGet, chat+"?v=1&NC=true")
+	do(t, c, "", http.MethodGet, srv.URL+"/not/an/api")         // not named
+	do(t, c, "H1-abcK2", http.MethodGet, srv.URL+"/not/an/api") // a name outside the known set
 
 	reg := m.Registry()
 	tests := []struct {
 		op, code string
 		want     float64
 	}{
-		{telemetry.OpLogin, "2xx", 1},
-		{telemetry.OpChatEvents, "2xx", 3},
-		{telemetry.OpChatEventsAdd, "2xx", 1},
-		{telemetry.OpIncomingRequests, "5xx", 2},
-		{telemetry.OpChat, "4xx", 1},
-		{telemetry.OpOther, "2xx", 1},
+		{opLogin, "2xx", 1},
+		{opChatEvents, "2xx", 3},
+		{opChatEventsAdd, "2xx", 1},
+		{opIncoming, "5xx", 2},
+		{opChat, "4xx", 1},
+		{"other", "2xx", 2},
 	}
 	for _, tt := range tests {
 		if got := value(t, reg, "lpbridge_lp_requests_total", map[string]string{"operation": tt.op, "code": tt.code}); got != tt.want {
 			t.Errorf("requests{%s,%s} = %v, want %v", tt.op, tt.code, got, tt.want)
 		}
 	}
-	if got := value(t, reg, "lpbridge_lp_request_duration_seconds", map[string]string{"operation": telemetry.OpChatEvents}); got != 3 {
+	if got := value(t, reg, "lpbridge_lp_request_duration_seconds", map[string]string{"operation": opChatEvents}); got != 3 {
 		t.Errorf("latency samples of chat.events = %v, want 3", got)
 	}
 	for op := range labelValues(t, reg, "lpbridge_lp_requests_total", "operation") {
@@ -102,26 +131,32 @@ func TestInstrumentTransportCountsNetworkErrors(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/api/account/1/login"
 	srv.Close() // nothing listens any more: the request gets no response
-	m := newMetrics(t)
-	c := &http.Client{Transport: telemetry.InstrumentTransport(nil, m, nil)}
-	resp, err := c.Post(url, "application/json", strings.NewReader("{}"))
+	m := newMetrics(t, lpOperations())
+	c := &http.Client{Transport: telemetry.InstrumentTransport(nil, m, opOf)}
+	req, err := http.NewRequestWithContext(context.WithValue(context.Background(), opKey{}, opLogin),
+		http.MethodPost, url, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
 	if err == nil {
 		resp.Body.Close()
 		t.Fatal("request to a closed server succeeded")
 	}
-	if got := value(t, m.Registry(), "lpbridge_lp_requests_total", map[string]string{"operation": "login", "code": "error"}); got != 1 {
+	if got := value(t, m.Registry(), "lpbridge_lp_requests_total", map[string]string{"operation": opLogin, "code": "error"}); got != 1 {
 		t.Errorf("requests{login,error} = %v, want 1", got)
 	}
 }
 
-func TestInstrumentTransportUsesGivenOperation(t *testing.T) {
+// Telemetry knows no endpoint: without opFromRequest every request is
+// "other", whatever its URL says.
+func TestInstrumentTransportWithoutOperationsCountsOther(t *testing.T) {
 	srv := lpDouble(t)
-	m := newMetrics(t, telemetry.WithOperations("probe"))
-	c := &http.Client{Transport: telemetry.InstrumentTransport(srv.Client().Transport, m,
-		func(*http.Request) string { return "probe" })}
-	do(t, c, http.MethodGet, srv.URL+"/api/account/1/login")
-	if got := value(t, m.Registry(), "lpbridge_lp_requests_total", map[string]string{"operation": "probe", "code": "2xx"}); got != 1 {
-		t.Errorf("requests{probe,2xx} = %v, want 1", got)
+	m := newMetrics(t, lpOperations())
+	c := &http.Client{Transport: telemetry.InstrumentTransport(srv.Client().Transport, m, nil)}
+	do(t, c, opLogin, http.MethodPost, srv.URL+"/api/account/1/login")
+	if got := value(t, m.Registry(), "lpbridge_lp_requests_total", map[string]string{"operation": "other", "code": "2xx"}); got != 1 {
+		t.Errorf("requests{other,2xx} = %v, want 1", got)
 	}
 }
 
@@ -135,7 +170,7 @@ func (c *closeRecorder) CloseIdleConnections() { c.closed.Store(true) }
 
 func TestInstrumentTransportPassesCloseIdleConnectionsOn(t *testing.T) {
 	rec := &closeRecorder{RoundTripper: http.DefaultTransport}
-	c := &http.Client{Transport: telemetry.InstrumentTransport(rec, newMetrics(t), nil)}
+	c := &http.Client{Transport: telemetry.InstrumentTransport(rec, newMetrics(t), opOf)}
 	c.CloseIdleConnections()
 	if !rec.closed.Load() {
 		t.Error("CloseIdleConnections did not reach the wrapped transport")
