@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/lpsim"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // The whole-bridge tests share one simulated account: two skills, the first
@@ -187,7 +187,7 @@ func (b *inProcessBridge) exited() (bool, error) {
 // given) has stopped by itself.
 func waitUntil(t *testing.T, b *inProcessBridge, what string, check func() error) {
 	t.Helper()
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		if b != nil {
 			if ok, err := b.exited(); ok {
 				return fmt.Errorf("%s: the bridge stopped early: %w", what, errors.Join(err, errors.New("run returned")))

@@ -26,6 +26,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // natsCase is one way to authenticate: the config that must connect, and
@@ -240,14 +241,14 @@ func TestNATSReconnectsAfterServerRestart(t *testing.T) {
 
 	first.Shutdown()
 	first.WaitForShutdown()
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		if nc.IsConnected() {
 			return errors.New("still connected to the stopped server")
 		}
 		return nil
 	})
 	second := natstest.StartServer(t, noJetStream, func(o *server.Options) { o.Port = port })
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		if !nc.IsConnected() {
 			return fmt.Errorf("not reconnected yet: %s", nc.Status())
 		}
@@ -286,7 +287,7 @@ func TestConnectNATSWaitsForServer(t *testing.T) {
 		nc, err := connectNATS(t.Context(), url, opts, slog.New(slog.NewTextHandler(logs, nil)))
 		done <- result{nc, err}
 	}()
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		if !strings.Contains(logs.String(), "nats not reachable; retrying") {
 			return errors.New("no failed attempt logged yet")
 		}
@@ -327,7 +328,7 @@ func TestConnectNATSStopsWithContext(t *testing.T) {
 		}
 		done <- err
 	}()
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		if !strings.Contains(logs.String(), "nats not reachable; retrying") {
 			return errors.New("no failed attempt logged yet")
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // TestShutdownFinishesCommandsAndSetsAway stops a bridge (AWAY_ON_STOP)
@@ -47,7 +48,7 @@ func TestShutdownFinishesCommandsAndSetsAway(t *testing.T) {
 	}()
 	held.waitEntered(t)
 	b.cancel() // SIGTERM, as far as run can tell
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		if !strings.Contains(b.stderr.String(), "stopping: finishing commands being run") {
 			return errors.New("the command consumer has not begun to stop")
 		}
@@ -56,7 +57,7 @@ func TestShutdownFinishesCommandsAndSetsAway(t *testing.T) {
 	// Stopped taking commands: nobody subscribes any more. A request that
 	// slipped in before would queue behind the held send, time out here,
 	// and be tried again.
-	natstest.Eventually(t, e2eWait, func() error {
+	testwait.Until(t, e2eWait, func() error {
 		r := request(nc, "agent.info", map[string]any{}, pollRequestTimeout)
 		if !errors.Is(r.err, nats.ErrNoResponders) {
 			return fmt.Errorf("a new command after shutdown began: %+v; want no responders", r)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -179,7 +180,7 @@ func TestPublishFailsTypedWhenServerStopped(t *testing.T) {
 	}
 	s.Shutdown()
 	s.WaitForShutdown()
-	natstest.Eventually(t, testTimeout, func() error {
+	testwait.Until(t, testTimeout, func() error {
 		if st := nc.Status(); st == nats.CONNECTED {
 			return errors.New("client still connected")
 		}

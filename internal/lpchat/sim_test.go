@@ -12,6 +12,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // The client against the simulator over real HTTP: the whole flow of
@@ -86,23 +87,11 @@ func (e *simEnv) online(t testing.TB, login string, mods ...func(*lpchat.Config)
 	return s
 }
 
-// eventually polls cond until it holds or 10 s pass.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // acceptNext waits for a ringing chat and accepts it.
 func acceptNext(t testing.TB, s *lpchat.AgentSession) string {
 	t.Helper()
 	ctx := context.Background()
-	eventually(t, "a ringing chat", func() bool {
+	testwait.True(t, 10*time.Second, "a ringing chat", func() bool {
 		r, err := s.IncomingRequests(ctx)
 		must(t, err)
 		return r.Count > 0

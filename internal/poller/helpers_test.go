@@ -23,6 +23,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/natstest"
 	"github.com/lpbridge/lpbridge/internal/poller"
 	"github.com/lpbridge/lpbridge/internal/state"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 const (
@@ -275,7 +276,7 @@ func (c *collector) of(t events.Type, chat string) []got {
 // waitUntil polls cond (which describes what is missing) until it returns "".
 func waitUntil(t testing.TB, what string, cond func() string) {
 	t.Helper()
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		if miss := cond(); miss != "" {
 			return fmt.Errorf("%s: %s", what, miss)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -33,7 +34,7 @@ func TestLeaseWithoutKeyTTL(t *testing.T) {
 		t.Fatalf("b's Acquire while a's record is fresh = %v, want ErrLeaseHeld", err)
 	}
 	var b *Lease
-	natstest.Eventually(t, 10*time.Second, func() error {
+	testwait.Until(t, 10*time.Second, func() error {
 		b, err = ls.Acquire(ctx, "1", "bot", "replica-b", time.Second)
 		return err
 	})

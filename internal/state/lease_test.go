@@ -8,6 +8,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/natstest"
 	"github.com/lpbridge/lpbridge/internal/state"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -109,7 +110,7 @@ func TestLeaseLoserWinsAfterHolderStopsRenewing(t *testing.T) {
 	// a stops renewing: the server drops the key after the TTL, b takes it.
 	stopped := time.Now()
 	var b *state.Lease
-	natstest.Eventually(t, testTimeout, func() error {
+	testwait.Until(t, testTimeout, func() error {
 		l, err := ls.Acquire(ctx, acct, agent, "replica-b", leaseTTL)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/natstest"
 	"github.com/lpbridge/lpbridge/internal/state"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -159,7 +160,7 @@ func TestFinishedCursorExpires(t *testing.T) {
 	if c, ok, err := s.Cursor(ctx, acct, agent, chat); err != nil || !ok || !c.Done {
 		t.Fatalf("finished cursor right after save: %+v %v %v", c, ok, err)
 	}
-	natstest.Eventually(t, testTimeout, func() error {
+	testwait.Until(t, testTimeout, func() error {
 		if _, ok, err := s.Cursor(ctx, acct, agent, chat); ok || err != nil {
 			return errors.New("finished cursor still there")
 		}
