@@ -1,10 +1,5 @@
 package commands
 
-import (
-	"slices"
-	"strings"
-)
-
 // Command names (the last tokens of a command subject).
 const (
 	ChatAccept          = "chat.accept"
@@ -21,16 +16,22 @@ const (
 	ChatVisitor         = "chat.visitor"
 )
 
-// Names returns every command the consumer runs, in a fixed order.
+// Names returns every command the consumer runs, in a fixed order (that
+// of the command table).
 func Names() []string {
-	return []string{
-		ChatAccept, ChatSend, ChatTyping, ChatClose, ChatTransfer, AgentStatus,
-		AgentInfo, AgentAvailable, AgentAvailableSlots, ChatTransferSkills, ChatInfo, ChatVisitor,
+	table := commandTable()
+	names := make([]string, len(table))
+	for i, s := range table {
+		names[i] = s.name
 	}
+	return names
 }
 
 // Known reports whether name is a command the consumer runs.
-func Known(name string) bool { return slices.Contains(Names(), name) }
+func Known(name string) bool {
+	_, ok := lookup(name)
+	return ok
+}
 
 // Command is one decoded command message.
 type Command struct {
@@ -52,69 +53,4 @@ type Command struct {
 	CloudEvent bool
 	// TraceParent is the W3C traceparent of a CloudEvent or header, if any.
 	TraceParent string
-}
-
-// Subject kinds: request-reply commands and stream-captured ones are kept
-// on different subjects, because a stream that captures a request subject
-// answers the requester itself (with a PubAck) before the bridge can.
-const (
-	kindRequest = "cmd"
-	kindDurable = "dcmd"
-	kindDLQ     = "dlq"
-)
-
-// RequestSubject is the request-reply subject of a command:
-// <prefix>.cmd.<account>.<agent>.<command>.
-func RequestSubject(prefix, account, agent, command string) string {
-	return strings.Join([]string{prefix, kindRequest, account, agent, command}, ".")
-}
-
-// DurableSubject is the stream-captured subject of a command:
-// <prefix>.dcmd.<account>.<agent>.<command>.
-func DurableSubject(prefix, account, agent, command string) string {
-	return strings.Join([]string{prefix, kindDurable, account, agent, command}, ".")
-}
-
-// DeadLetterSubject is where a command that cannot be run ends:
-// <prefix>.dlq.<account>.<agent>.<command>; an agent or command that cannot
-// be read from the original subject is "unknown".
-func DeadLetterSubject(prefix, account, agent, command string) string {
-	if agent == "" {
-		agent = unknownToken
-	}
-	if command == "" {
-		command = unknownToken
-	}
-	return strings.Join([]string{prefix, kindDLQ, account, agent, command}, ".")
-}
-
-// unknownToken stands for a missing subject token in dead-letter subjects.
-const unknownToken = "unknown"
-
-// parseSubject splits <prefix>.<kind>.<account>.<agent>.<command...>. It
-// fills what it can read even when it fails, for the dead letter.
-func parseSubject(subject, prefix, account string) (kind, agent, name string, err error) {
-	rest, ok := strings.CutPrefix(subject, prefix+".")
-	if !ok {
-		return "", "", "", failf(CodeBadRequest, "subject %q does not start with %q", subject, prefix+".")
-	}
-	kind, rest, _ = strings.Cut(rest, ".")
-	if kind != kindRequest && kind != kindDurable {
-		return kind, "", "", failf(CodeBadRequest, "subject %q is not a command subject", subject)
-	}
-	acct, rest, _ := strings.Cut(rest, ".")
-	if acct != account {
-		return kind, "", "", failf(CodeBadRequest, "subject %q is not for account %s", subject, account)
-	}
-	agent, name, _ = strings.Cut(rest, ".")
-	if agent == "" {
-		return kind, "", "", failf(CodeBadRequest, "subject %q names no agent", subject)
-	}
-	if name == "" {
-		return kind, agent, "", failf(CodeUnknownCommand, "subject %q names no command", subject)
-	}
-	if !Known(name) {
-		return kind, agent, name, failf(CodeUnknownCommand, "unknown command %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
-	return kind, agent, name, nil
 }

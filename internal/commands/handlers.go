@@ -30,31 +30,69 @@ type run struct {
 // handler runs one command and returns its reply result.
 type handler func(ctx context.Context, r *run) (any, error)
 
-// handlers maps each command to its handler. Every name of Names has one.
-func handlers() map[string]handler {
-	return map[string]handler{
-		ChatAccept:          accept,
-		ChatSend:            send,
-		ChatTyping:          typing,
-		ChatClose:           closeChat,
-		ChatTransfer:        transfer,
-		AgentStatus:         setStatus,
-		AgentInfo:           agentInfo,
-		AgentAvailable:      availableAgents,
-		AgentAvailableSlots: availableSlots,
-		ChatTransferSkills:  transferSkills,
-		ChatInfo:            chatInfo,
-		ChatVisitor:         chatVisitor,
+// spec is one row of the command table.
+type spec struct {
+	name string  // the last tokens of its subjects, e.g. chat.send
+	run  handler // decodes the body and runs the command
+}
+
+// command makes the row of a command whose body is A: the body is decoded
+// strictly into A and checked (args.go) before h runs.
+func command[A checker](name string, h func(ctx context.Context, r *run, args A) (any, error)) spec {
+	return spec{name: name, run: func(ctx context.Context, r *run) (any, error) {
+		a, err := decodeArgs[A](r.cmd.Body)
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, r, a)
+	}}
+}
+
+// commandTable is every command the consumer runs, in a fixed order: its
+// name, the type its body decodes into and its handler. Names, Known and the
+// dispatch all read it; a new command is a row here (and its schema in
+// schemas/commands).
+func commandTable() []spec {
+	return []spec{
+		command[noArgs](ChatAccept, accept),
+		command[sendArgs](ChatSend, send),
+		command[typingArgs](ChatTyping, typing),
+		command[chatArgs](ChatClose, closeChat),
+		command[transferArgs](ChatTransfer, transfer),
+		command[statusArgs](AgentStatus, setStatus),
+		// Read-only queries (queries.go).
+		command[noArgs](AgentInfo, agentInfo),
+		command[availableAgentsArgs](AgentAvailable, availableAgents),
+		command[availableSlotsArgs](AgentAvailableSlots, availableSlots),
+		command[chatArgs](ChatTransferSkills, transferSkills),
+		command[chatArgs](ChatInfo, chatInfo),
+		command[chatArgs](ChatVisitor, chatVisitor),
 	}
+}
+
+// dispatch maps each command of the table to its handler.
+func dispatch() map[string]handler {
+	m := make(map[string]handler)
+	for _, s := range commandTable() {
+		m[s.name] = s.run
+	}
+	return m
+}
+
+// lookup finds the row of a command.
+func lookup(name string) (spec, bool) {
+	for _, s := range commandTable() {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return spec{}, false
 }
 
 // empty is the result of commands that return nothing: {}.
 type empty struct{}
 
-func accept(ctx context.Context, r *run) (any, error) {
-	if _, err := decodeArgs[noArgs](r.cmd.Body); err != nil {
-		return nil, err
-	}
+func accept(ctx context.Context, r *run, _ noArgs) (any, error) {
 	chatID, err := r.sess.Accept(ctx)
 	if err != nil {
 		return nil, acceptError(ctx, r.sess, err)
@@ -82,11 +120,7 @@ func acceptError(ctx context.Context, sess *lpchat.AgentSession, err error) erro
 	return &Error{Code: CodeNotRinging, Message: "no chat is ringing at this agent", cause: err}
 }
 
-func typing(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[typingArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func typing(ctx context.Context, r *run, a typingArgs) (any, error) {
 	if err := r.sess.SetAgentTyping(ctx, a.ChatID, *a.Typing); err != nil {
 		return nil, upstreamError(ctx, err, true)
 	}
@@ -96,11 +130,7 @@ func typing(ctx context.Context, r *run) (any, error) {
 // closeChat ends a chat. Ending is not idempotent on the service (a second
 // end is refused), so a retry after an ambiguous failure first looks
 // whether the chat already ended.
-func closeChat(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[chatArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func closeChat(ctx context.Context, r *run, a chatArgs) (any, error) {
 	if r.recheck && chatEnded(ctx, r.sess, a.ChatID) {
 		return empty{}, nil
 	}
@@ -120,11 +150,7 @@ func chatEnded(ctx context.Context, sess *lpchat.AgentSession, chatID string) bo
 	return err == nil && info.State == "ended"
 }
 
-func transfer(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[transferArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func transfer(ctx context.Context, r *run, a transferArgs) (any, error) {
 	t := lpchat.Transfer{SkillID: string(a.SkillID), AgentID: string(a.AgentID), Text: a.Text}
 	if err := r.sess.Transfer(ctx, a.ChatID, t); err != nil {
 		return nil, upstreamError(ctx, err, true)
@@ -132,11 +158,7 @@ func transfer(ctx context.Context, r *run) (any, error) {
 	return empty{}, nil
 }
 
-func setStatus(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[statusArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func setStatus(ctx context.Context, r *run, a statusArgs) (any, error) {
 	set := r.sess.SetAvailability
 	if r.notify != nil {
 		set = func(ctx context.Context, av lpchat.Availability) (lpchat.AgentStatus, error) {
