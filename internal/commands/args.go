@@ -11,7 +11,7 @@ import (
 // Command bodies (schemas/commands/<command>.json is the contract; these
 // structs decode what the schema accepted, and check again what the code
 // relies on, so a lax schema cannot crash a handler). The command table
-// (handlers.go) says which command decodes into which.
+// (command.go) says which command decodes into which.
 
 // noArgs is an empty body: {}.
 type noArgs struct{}

@@ -1,6 +1,9 @@
 package commands
 
-// Command names (the last tokens of a command subject).
+import "context"
+
+// Command names (the last tokens of a command subject). Each has a row in
+// commandTable below.
 const (
 	ChatAccept          = "chat.accept"
 	ChatSend            = "chat.send"
@@ -16,6 +19,56 @@ const (
 	ChatVisitor         = "chat.visitor"
 )
 
+// spec is one row of the command table.
+type spec struct {
+	name string  // the last tokens of its subjects, e.g. chat.send
+	run  handler // decodes the body and runs the command
+}
+
+// command makes the row of a command whose body is A: the body is decoded
+// strictly into A and checked (args.go) before h runs.
+func command[A checker](name string, h func(ctx context.Context, r *run, args A) (any, error)) spec {
+	return spec{name: name, run: func(ctx context.Context, r *run) (any, error) {
+		a, err := decodeArgs[A](r.cmd.Body)
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, r, a)
+	}}
+}
+
+// commandTable is every command the consumer runs, in a fixed order: its
+// name, the type its body decodes into and its handler. Names, Known and the
+// dispatch all read it. A new command is a constant above and a row here,
+// its handler, its body type (args.go) unless one fits, and its schema in
+// schemas/commands (which the AsyncAPI document and README list too).
+func commandTable() []spec {
+	return []spec{
+		command[noArgs](ChatAccept, accept),
+		command[sendArgs](ChatSend, send),
+		command[typingArgs](ChatTyping, typing),
+		command[chatArgs](ChatClose, closeChat),
+		command[transferArgs](ChatTransfer, transfer),
+		command[statusArgs](AgentStatus, setStatus),
+		// Read-only queries (queries.go).
+		command[noArgs](AgentInfo, agentInfo),
+		command[availableAgentsArgs](AgentAvailable, availableAgents),
+		command[availableSlotsArgs](AgentAvailableSlots, availableSlots),
+		command[chatArgs](ChatTransferSkills, transferSkills),
+		command[chatArgs](ChatInfo, chatInfo),
+		command[chatArgs](ChatVisitor, chatVisitor),
+	}
+}
+
+// dispatch maps each command of the table to its handler.
+func dispatch() map[string]handler {
+	m := make(map[string]handler)
+	for _, s := range commandTable() {
+		m[s.name] = s.run
+	}
+	return m
+}
+
 // Names returns every command the consumer runs, in a fixed order (that
 // of the command table).
 func Names() []string {
@@ -29,8 +82,12 @@ func Names() []string {
 
 // Known reports whether name is a command the consumer runs.
 func Known(name string) bool {
-	_, ok := lookup(name)
-	return ok
+	for _, s := range commandTable() {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Command is one decoded command message.

@@ -32,6 +32,6 @@
 // For users, the "Commands" section of the repository's README.md documents
 // subjects, bodies, error codes, ids and durable mode, and
 // docs/chat-agent-api.md the Chat Agent API the commands call. A new
-// command is a row of the command table (handlers.go), its body type
+// command is a row of the command table (command.go), its body type
 // (args.go), its handler, and its schema in schemas/commands.
 package commands

@@ -30,65 +30,6 @@ type run struct {
 // handler runs one command and returns its reply result.
 type handler func(ctx context.Context, r *run) (any, error)
 
-// spec is one row of the command table.
-type spec struct {
-	name string  // the last tokens of its subjects, e.g. chat.send
-	run  handler // decodes the body and runs the command
-}
-
-// command makes the row of a command whose body is A: the body is decoded
-// strictly into A and checked (args.go) before h runs.
-func command[A checker](name string, h func(ctx context.Context, r *run, args A) (any, error)) spec {
-	return spec{name: name, run: func(ctx context.Context, r *run) (any, error) {
-		a, err := decodeArgs[A](r.cmd.Body)
-		if err != nil {
-			return nil, err
-		}
-		return h(ctx, r, a)
-	}}
-}
-
-// commandTable is every command the consumer runs, in a fixed order: its
-// name, the type its body decodes into and its handler. Names, Known and the
-// dispatch all read it; a new command is a row here (and its schema in
-// schemas/commands).
-func commandTable() []spec {
-	return []spec{
-		command[noArgs](ChatAccept, accept),
-		command[sendArgs](ChatSend, send),
-		command[typingArgs](ChatTyping, typing),
-		command[chatArgs](ChatClose, closeChat),
-		command[transferArgs](ChatTransfer, transfer),
-		command[statusArgs](AgentStatus, setStatus),
-		// Read-only queries (queries.go).
-		command[noArgs](AgentInfo, agentInfo),
-		command[availableAgentsArgs](AgentAvailable, availableAgents),
-		command[availableSlotsArgs](AgentAvailableSlots, availableSlots),
-		command[chatArgs](ChatTransferSkills, transferSkills),
-		command[chatArgs](ChatInfo, chatInfo),
-		command[chatArgs](ChatVisitor, chatVisitor),
-	}
-}
-
-// dispatch maps each command of the table to its handler.
-func dispatch() map[string]handler {
-	m := make(map[string]handler)
-	for _, s := range commandTable() {
-		m[s.name] = s.run
-	}
-	return m
-}
-
-// lookup finds the row of a command.
-func lookup(name string) (spec, bool) {
-	for _, s := range commandTable() {
-		if s.name == name {
-			return s, true
-		}
-	}
-	return spec{}, false
-}
-
 // empty is the result of commands that return nothing: {}.
 type empty struct{}
 

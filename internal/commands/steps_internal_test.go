@@ -51,6 +51,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// RunEventServer starts an embedded NATS server with the event stream
+// LP_EVENTS and returns a connection and a publisher of events into it.
+// It is exported for the black-box tests too (it exists in test builds only).
+func RunEventServer(t testing.TB) (*nats.Conn, jetstream.JetStream, *events.Publisher) {
+	t.Helper()
+	_, nc, js := natstest.RunServer(t)
+	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Name: "LP_EVENTS", Prefix: "lp"}); err != nil {
+		t.Fatalf("event stream: %v", err)
+	}
+	pub, err := events.NewPublisher(js, events.PublisherConfig{Prefix: "lp"}, nil)
+	if err != nil {
+		t.Fatalf("publisher: %v", err)
+	}
+	return nc, js, pub
+}
+
 // stepEnv is a consumer ready to run single steps: its results bucket and
 // dead-letter stream exist, its publisher writes to LP_EVENTS.
 type stepEnv struct {
@@ -63,14 +79,7 @@ type stepEnv struct {
 func newStepEnv(t *testing.T, src SessionSource, mod func(*Config)) *stepEnv {
 	t.Helper()
 	ctx := context.Background()
-	_, nc, js := natstest.RunServer(t)
-	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Name: "LP_EVENTS", Prefix: "lp"}); err != nil {
-		t.Fatalf("event stream: %v", err)
-	}
-	pub, err := events.NewPublisher(js, events.PublisherConfig{Prefix: "lp"}, nil)
-	if err != nil {
-		t.Fatalf("publisher: %v", err)
-	}
+	nc, js, pub := RunEventServer(t)
 	set, err := schemas.Compile()
 	if err != nil {
 		t.Fatalf("schemas: %v", err)
