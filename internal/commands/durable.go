@@ -2,7 +2,9 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,9 +49,13 @@ func (c *Consumer) startDurable(ctx context.Context) (*durable, error) {
 	cc, err := cons.Consume(func(m jetstream.Msg) { c.handleDurable(run, m) },
 		jetstream.PullMaxMessages(durableBatch),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			// Missed heartbeats while a long command runs, a server
-			// restart: the consumer re-issues its pulls by itself.
-			c.logger.Debug("durable commands: consume", "err", err)
+			level := slog.LevelWarn
+			if errors.Is(err, jetstream.ErrNoHeartbeat) {
+				// Heartbeats wait while a long command runs; the
+				// consumer re-issues its pull by itself.
+				level = slog.LevelDebug
+			}
+			c.logger.Log(run, level, "durable commands: consume", "err", err)
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("durable commands: consume %s: %w", cfg.Name, err)

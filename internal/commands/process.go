@@ -30,10 +30,10 @@ func (c *Consumer) decode(m *nats.Msg) (Command, error) {
 }
 
 // process is the core step of both modes: validate, deduplicate and run
-// the decoded command. Every known command
-// has a schema in schemas/commands; one without is a bridge bug (internal),
-// never run unchecked. It never panics and never blocks longer than about
-// twice the command timeout.
+// the decoded command. Every known command has a schema in
+// schemas/commands; one without is a bridge bug (internal), never run
+// unchecked. It never panics and never blocks longer than about twice the
+// command timeout.
 func (c *Consumer) process(ctx context.Context, d *delivery) outcome {
 	cmd := d.cmd
 	if d.decodeErr != nil {
