@@ -10,14 +10,15 @@ import (
 
 // Command bodies (schemas/commands/<command>.json is the contract; these
 // structs decode what the schema accepted, and check again what the code
-// relies on, so a lax schema cannot crash a handler).
+// relies on, so a lax schema cannot crash a handler). The command table
+// (command.go) says which command decodes into which.
 
-// noArgs is the body of chat.accept and agent.info: {}.
+// noArgs is an empty body: {}.
 type noArgs struct{}
 
 func (noArgs) check() error { return nil }
 
-// chatArgs is the body of chat.close, chat.info, chat.transfer-skills and chat.visitor.
+// chatArgs is a body naming one chat.
 type chatArgs struct {
 	ChatID string `json:"chatId"`
 }

@@ -1,11 +1,9 @@
 package commands
 
-import (
-	"slices"
-	"strings"
-)
+import "context"
 
-// Command names (the last tokens of a command subject).
+// Command names (the last tokens of a command subject). Each has a row in
+// commandTable below.
 const (
 	ChatAccept          = "chat.accept"
 	ChatSend            = "chat.send"
@@ -21,16 +19,76 @@ const (
 	ChatVisitor         = "chat.visitor"
 )
 
-// Names returns every command the consumer runs, in a fixed order.
-func Names() []string {
-	return []string{
-		ChatAccept, ChatSend, ChatTyping, ChatClose, ChatTransfer, AgentStatus,
-		AgentInfo, AgentAvailable, AgentAvailableSlots, ChatTransferSkills, ChatInfo, ChatVisitor,
+// spec is one row of the command table.
+type spec struct {
+	name string  // the last tokens of its subjects, e.g. chat.send
+	run  handler // decodes the body and runs the command
+}
+
+// command makes the row of a command whose body is A: the body is decoded
+// strictly into A and checked (args.go) before h runs.
+func command[A checker](name string, h func(ctx context.Context, r *run, args A) (any, error)) spec {
+	return spec{name: name, run: func(ctx context.Context, r *run) (any, error) {
+		a, err := decodeArgs[A](r.cmd.Body)
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, r, a)
+	}}
+}
+
+// commandTable is every command the consumer runs, in a fixed order: its
+// name, the type its body decodes into and its handler. Names, Known and the
+// dispatch all read it. A new command is a constant above and a row here,
+// its handler, its body type (args.go) unless one fits, and its schema in
+// schemas/commands (which the AsyncAPI document and README list too).
+func commandTable() []spec {
+	return []spec{
+		command[noArgs](ChatAccept, accept),
+		command[sendArgs](ChatSend, send),
+		command[typingArgs](ChatTyping, typing),
+		command[chatArgs](ChatClose, closeChat),
+		command[transferArgs](ChatTransfer, transfer),
+		command[statusArgs](AgentStatus, setStatus),
+		// Read-only queries (queries.go).
+		command[noArgs](AgentInfo, agentInfo),
+		command[availableAgentsArgs](AgentAvailable, availableAgents),
+		command[availableSlotsArgs](AgentAvailableSlots, availableSlots),
+		command[chatArgs](ChatTransferSkills, transferSkills),
+		command[chatArgs](ChatInfo, chatInfo),
+		command[chatArgs](ChatVisitor, chatVisitor),
 	}
 }
 
+// dispatch maps each command of the table to its handler.
+func dispatch() map[string]handler {
+	m := make(map[string]handler)
+	for _, s := range commandTable() {
+		m[s.name] = s.run
+	}
+	return m
+}
+
+// Names returns every command the consumer runs, in a fixed order (that
+// of the command table).
+func Names() []string {
+	table := commandTable()
+	names := make([]string, len(table))
+	for i, s := range table {
+		names[i] = s.name
+	}
+	return names
+}
+
 // Known reports whether name is a command the consumer runs.
-func Known(name string) bool { return slices.Contains(Names(), name) }
+func Known(name string) bool {
+	for _, s := range commandTable() {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
 
 // Command is one decoded command message.
 type Command struct {
@@ -52,69 +110,4 @@ type Command struct {
 	CloudEvent bool
 	// TraceParent is the W3C traceparent of a CloudEvent or header, if any.
 	TraceParent string
-}
-
-// Subject kinds: request-reply commands and stream-captured ones are kept
-// on different subjects, because a stream that captures a request subject
-// answers the requester itself (with a PubAck) before the bridge can.
-const (
-	kindRequest = "cmd"
-	kindDurable = "dcmd"
-	kindDLQ     = "dlq"
-)
-
-// RequestSubject is the request-reply subject of a command:
-// <prefix>.cmd.<account>.<agent>.<command>.
-func RequestSubject(prefix, account, agent, command string) string {
-	return strings.Join([]string{prefix, kindRequest, account, agent, command}, ".")
-}
-
-// DurableSubject is the stream-captured subject of a command:
-// <prefix>.dcmd.<account>.<agent>.<command>.
-func DurableSubject(prefix, account, agent, command string) string {
-	return strings.Join([]string{prefix, kindDurable, account, agent, command}, ".")
-}
-
-// DeadLetterSubject is where a command that cannot be run ends:
-// <prefix>.dlq.<account>.<agent>.<command>; an agent or command that cannot
-// be read from the original subject is "unknown".
-func DeadLetterSubject(prefix, account, agent, command string) string {
-	if agent == "" {
-		agent = unknownToken
-	}
-	if command == "" {
-		command = unknownToken
-	}
-	return strings.Join([]string{prefix, kindDLQ, account, agent, command}, ".")
-}
-
-// unknownToken stands for a missing subject token in dead-letter subjects.
-const unknownToken = "unknown"
-
-// parseSubject splits <prefix>.<kind>.<account>.<agent>.<command...>. It
-// fills what it can read even when it fails, for the dead letter.
-func parseSubject(subject, prefix, account string) (kind, agent, name string, err error) {
-	rest, ok := strings.CutPrefix(subject, prefix+".")
-	if !ok {
-		return "", "", "", failf(CodeBadRequest, "subject %q does not start with %q", subject, prefix+".")
-	}
-	kind, rest, _ = strings.Cut(rest, ".")
-	if kind != kindRequest && kind != kindDurable {
-		return kind, "", "", failf(CodeBadRequest, "subject %q is not a command subject", subject)
-	}
-	acct, rest, _ := strings.Cut(rest, ".")
-	if acct != account {
-		return kind, "", "", failf(CodeBadRequest, "subject %q is not for account %s", subject, account)
-	}
-	agent, name, _ = strings.Cut(rest, ".")
-	if agent == "" {
-		return kind, "", "", failf(CodeBadRequest, "subject %q names no agent", subject)
-	}
-	if name == "" {
-		return kind, agent, "", failf(CodeUnknownCommand, "subject %q names no command", subject)
-	}
-	if !Known(name) {
-		return kind, agent, name, failf(CodeUnknownCommand, "unknown command %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
-	return kind, agent, name, nil
 }

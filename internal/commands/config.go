@@ -234,6 +234,9 @@ func (c Config) backoff(delivery uint64) time.Duration {
 	return c.Backoff[max(i, 0)]
 }
 
+// subjects is the subject grammar of the account's commands.
+func (c Config) subjects() subjects { return subjects{prefix: c.Prefix, account: c.Account} }
+
 // lease is how long a claim on a command id holds before another run may
 // take it over: a run cannot last longer than Timeout.
 func (c Config) lease() time.Duration { return c.Timeout + leaseMargin }

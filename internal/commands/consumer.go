@@ -62,6 +62,8 @@ type Consumer struct {
 	logger     *slog.Logger
 	decodeOpts DecodeOptions
 	handlers   map[string]handler
+	subjects   subjects
+	pipes      pipelines
 	owner      string // this consumer's id in result claims
 	tracer     trace.Tracer
 
@@ -96,17 +98,20 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, sessions SessionSour
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Consumer{
+	c := &Consumer{
 		cfg: cfg, nc: nc, js: js, sessions: sessions, pub: pub, validator: validator,
 		logger:     logger.With("component", "commands"),
 		decodeOpts: DecodeOptions{Prefix: cfg.Prefix, Account: cfg.Account, MaxBodyBytes: cfg.MaxBodyBytes},
-		handlers:   handlers(),
+		handlers:   dispatch(),
 		owner:      nuid.Next(),
 		tracer:     tracing.Tracer(cfg.Tracer),
-		dead:       &deadLetters{js: js, prefix: cfg.Prefix, account: cfg.Account},
+		dead:       &deadLetters{js: js, subjects: cfg.subjects()},
 		lanes:      lanes{max: cfg.MaxQueuedPerAgent},
+		subjects:   cfg.subjects(),
 		ready:      make(chan struct{}),
-	}, nil
+	}
+	c.pipes = c.newPipelines()
+	return c, nil
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -147,7 +152,7 @@ func (c *Consumer) run(ctx context.Context) error {
 		}
 	}
 	close(c.ready)
-	c.logger.Info("taking commands", "account", c.cfg.Account, "requests", c.requestSubject(""),
+	c.logger.Info("taking commands", "account", c.cfg.Account, "requests", c.subjects.wildcard(kindRequest, ""),
 		"routed", c.ownership() != nil, "durable", c.cfg.Durable, "stream", c.cfg.StreamName)
 
 	follow(ctx)

@@ -26,16 +26,36 @@ const (
 // maxHeaderValue bounds a header value we write.
 const maxHeaderValue = 1024
 
-// deadLetters publishes dead letters into the dead-letter stream.
-type deadLetters struct {
-	js              jetstream.JetStream
-	prefix, account string
+// deadLettered sends the messages that cannot run (bad input, a bug) or
+// that used up their tries to the dead-letter subject, with the reason in
+// headers. A durable message whose dead letter could not be stored comes
+// back later, so it is not lost; a request has nothing to come back.
+func (c *Consumer) deadLettered(next step) step {
+	return func(ctx context.Context, d *delivery) outcome {
+		out := next(ctx, d)
+		if !out.deadLetter || out.redeliver {
+			return out
+		}
+		if err := c.dead.send(ctx, d.msg, out.cmd, out.err, d.tries); err != nil {
+			c.logger.Error("dead letter not published", "subject", d.msg.Subject, "err", err)
+			if d.mode == modeDurable {
+				out.redeliver, out.delay = true, c.cfg.backoff(d.tries)
+			}
+		}
+		return out
+	}
 }
 
-// send dead-letters m, which failed with e after deliveries deliveries (0
-// for request-reply).
+// deadLetters publishes dead letters into the dead-letter stream.
+type deadLetters struct {
+	js       jetstream.JetStream
+	subjects subjects
+}
+
+// send dead-letters m, which failed with e after deliveries tries (0 for
+// request-reply).
 func (d *deadLetters) send(ctx context.Context, m *nats.Msg, cmd Command, e *Error, deliveries uint64) error {
-	dl := nats.NewMsg(DeadLetterSubject(d.prefix, d.account, cmd.Agent, cmd.Name))
+	dl := nats.NewMsg(d.subjects.deadLetter(cmd.Agent, cmd.Name))
 	for k, v := range m.Header {
 		dl.Header[k] = append([]string(nil), v...)
 	}

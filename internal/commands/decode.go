@@ -58,7 +58,7 @@ func Decode(m *nats.Msg, o DecodeOptions) (Command, error) {
 	if id := headerGet(m.Header, nats.MsgIdHdr); id != "" && checkID(id) == nil {
 		cmd.ID, cmd.IDSource = id, "header"
 	}
-	kind, agent, name, subjectErr := parseSubject(m.Subject, o.Prefix, o.Account)
+	kind, agent, name, subjectErr := subjects{o.Prefix, o.Account}.parse(m.Subject)
 	cmd.Agent, cmd.Name, cmd.Durable = agent, name, kind == kindDurable
 	bodyErr := decodeBody(m, o, &cmd)
 	if subjectErr != nil {

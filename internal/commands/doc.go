@@ -4,7 +4,9 @@
 // A command arrives on <prefix>.cmd.<account>.<agent>.<command> (request-
 // reply, queue group, answered on msg.Reply) or, in durable mode, on
 // <prefix>.dcmd.<account>.<agent>.<command>, captured by the JetStream
-// stream LP_COMMANDS and consumed through a watermill router. Each one is
+// stream LP_COMMANDS and consumed with nats.go's jetstream API
+// (docs/adr/0006). Each one goes through one pipeline of steps
+// (pipeline.go) and is
 //
 //   - decoded (Decode): plain JSON or a CloudEvent (structured or binary),
 //     at most MaxBodyBytes, with an id from the body, the Nats-Msg-Id header
@@ -27,6 +29,9 @@
 // different agents run in parallel. Durable commands run one at a time in
 // stream order and are redelivered with Backoff on transient failures.
 //
-// README-snippet.md in this directory documents subjects, codes and modes
-// for users.
+// For users, the "Commands" section of the repository's README.md documents
+// subjects, bodies, error codes, ids and durable mode, and
+// docs/chat-agent-api.md the Chat Agent API the commands call. A new
+// command is a row of the command table (command.go), its body type
+// (args.go), its handler, and its schema in schemas/commands.
 package commands

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -236,4 +237,25 @@ func (e *env) waitStreamEmpty(t testing.TB) {
 		}
 		return nil
 	})
+}
+
+// A dead letter keeps the original headers as they came, repeated ones
+// with every value, so it can be republished unchanged.
+func TestDurableDeadLetterKeepsRepeatedHeaders(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, durableConfig())
+	m := &nats.Msg{Subject: commands.DurableSubject("lp", account, agentOne, commands.AgentStatus),
+		Data: []byte(`{"id":"hdr-1","status":"Sleeping"}`), Header: nats.Header{}}
+	m.Header.Add("X-Tag", "first")
+	m.Header.Add("X-Tag", "second")
+	if _, err := e.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	dl := e.deadLetter(t, commands.DeadLetterSubject("lp", account, agentOne, commands.AgentStatus))
+	if got := dl.Header.Values("X-Tag"); !slices.Equal(got, []string{"first", "second"}) {
+		t.Errorf("dead letter X-Tag = %q, want both values", got)
+	}
+	if dl.Header.Get(commands.HeaderDLQCode) != string(commands.CodeBadRequest) || dl.Header.Get(commands.HeaderCommandID) != "hdr-1" {
+		t.Errorf("dead letter headers %v, want bad_request for hdr-1", dl.Header)
+	}
 }

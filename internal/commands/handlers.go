@@ -30,31 +30,10 @@ type run struct {
 // handler runs one command and returns its reply result.
 type handler func(ctx context.Context, r *run) (any, error)
 
-// handlers maps each command to its handler. Every name of Names has one.
-func handlers() map[string]handler {
-	return map[string]handler{
-		ChatAccept:          accept,
-		ChatSend:            send,
-		ChatTyping:          typing,
-		ChatClose:           closeChat,
-		ChatTransfer:        transfer,
-		AgentStatus:         setStatus,
-		AgentInfo:           agentInfo,
-		AgentAvailable:      availableAgents,
-		AgentAvailableSlots: availableSlots,
-		ChatTransferSkills:  transferSkills,
-		ChatInfo:            chatInfo,
-		ChatVisitor:         chatVisitor,
-	}
-}
-
 // empty is the result of commands that return nothing: {}.
 type empty struct{}
 
-func accept(ctx context.Context, r *run) (any, error) {
-	if _, err := decodeArgs[noArgs](r.cmd.Body); err != nil {
-		return nil, err
-	}
+func accept(ctx context.Context, r *run, _ noArgs) (any, error) {
 	chatID, err := r.sess.Accept(ctx)
 	if err != nil {
 		return nil, acceptError(ctx, r.sess, err)
@@ -82,11 +61,7 @@ func acceptError(ctx context.Context, sess *lpchat.AgentSession, err error) erro
 	return &Error{Code: CodeNotRinging, Message: "no chat is ringing at this agent", cause: err}
 }
 
-func typing(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[typingArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func typing(ctx context.Context, r *run, a typingArgs) (any, error) {
 	if err := r.sess.SetAgentTyping(ctx, a.ChatID, *a.Typing); err != nil {
 		return nil, upstreamError(ctx, err, true)
 	}
@@ -96,11 +71,7 @@ func typing(ctx context.Context, r *run) (any, error) {
 // closeChat ends a chat. Ending is not idempotent on the service (a second
 // end is refused), so a retry after an ambiguous failure first looks
 // whether the chat already ended.
-func closeChat(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[chatArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func closeChat(ctx context.Context, r *run, a chatArgs) (any, error) {
 	if r.recheck && chatEnded(ctx, r.sess, a.ChatID) {
 		return empty{}, nil
 	}
@@ -120,11 +91,7 @@ func chatEnded(ctx context.Context, sess *lpchat.AgentSession, chatID string) bo
 	return err == nil && info.State == "ended"
 }
 
-func transfer(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[transferArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func transfer(ctx context.Context, r *run, a transferArgs) (any, error) {
 	t := lpchat.Transfer{SkillID: string(a.SkillID), AgentID: string(a.AgentID), Text: a.Text}
 	if err := r.sess.Transfer(ctx, a.ChatID, t); err != nil {
 		return nil, upstreamError(ctx, err, true)
@@ -132,11 +99,7 @@ func transfer(ctx context.Context, r *run) (any, error) {
 	return empty{}, nil
 }
 
-func setStatus(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[statusArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func setStatus(ctx context.Context, r *run, a statusArgs) (any, error) {
 	set := r.sess.SetAvailability
 	if r.notify != nil {
 		set = func(ctx context.Context, av lpchat.Availability) (lpchat.AgentStatus, error) {

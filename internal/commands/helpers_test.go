@@ -50,14 +50,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	_, nc, js := natstest.RunServer(t)
-	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Name: "LP_EVENTS", Prefix: "lp"}); err != nil {
-		t.Fatalf("event stream: %v", err)
-	}
-	pub, err := events.NewPublisher(js, events.PublisherConfig{Prefix: "lp"}, nil)
-	if err != nil {
-		t.Fatalf("publisher: %v", err)
-	}
+	nc, js, pub := commands.RunEventServer(t)
 	set := compileSchemas(t)
 	sim, err := lpsim.New(lpsim.Config{Seed: 1})
 	if err != nil {

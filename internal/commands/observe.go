@@ -2,9 +2,9 @@ package commands
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
-	"github.com/nats-io/nats.go"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -12,46 +12,15 @@ import (
 	"github.com/lpbridge/lpbridge/internal/tracing"
 )
 
-// Modes of handling, in logs and spans.
-const (
-	modeRequest = "request"
-	modeDurable = "durable"
-)
-
-// Tracing names: the span of one command is "lpbridge.command <name>".
-const (
-	spanCommandPrefix = "lpbridge.command "
-	attrCommand       = attribute.Key("lpbridge.command")
-	attrAgent         = attribute.Key("lpbridge.agent")
-	attrCommandID     = attribute.Key("lpbridge.command.id")
-	attrMode          = attribute.Key("lpbridge.command.mode")
-	attrDelivery      = attribute.Key("lpbridge.command.delivery")
-	attrOutcome       = attribute.Key("lpbridge.command.outcome")
-	attrCode          = attribute.Key("lpbridge.command.code")
-	attrReplayed      = attribute.Key("lpbridge.command.replayed")
-)
-
-// startSpan starts the span of one command. It continues the trace of the
-// command's traceparent (CloudEvent extension or header, with the header
-// tracestate) when there is one. A command name outside the known set (a
-// made-up subject) is "unknown" in the span name, which must stay bounded.
-func (c *Consumer) startSpan(ctx context.Context, m *nats.Msg, cmd Command, mode string, delivery uint64) (context.Context, trace.Span) {
-	ctx = tracing.ContextWithParent(ctx, cmd.TraceParent, headerGet(m.Header, tracing.HeaderTraceState))
-	name := cmd.Name
-	if !Known(name) {
-		name = unknownToken
+// observed counts every handled command, notes its outcome on its span
+// and logs it, whatever became of it.
+func (c *Consumer) observed(next step) step {
+	return func(ctx context.Context, d *delivery) outcome {
+		out := next(ctx, d)
+		c.observe(ctx, out)
+		c.logOutcome(ctx, out, d.mode, time.Since(d.received))
+		return out
 	}
-	kind := trace.SpanKindServer // the sender waits for the reply
-	if mode == modeDurable {
-		kind = trace.SpanKindConsumer
-	}
-	attrs := []attribute.KeyValue{
-		attrCommand.String(cmd.Name), attrAgent.String(cmd.Agent), attrCommandID.String(cmd.ID), attrMode.String(mode),
-	}
-	if delivery > 0 {
-		attrs = append(attrs, attrDelivery.Int64(int64(min(delivery, 1<<62))))
-	}
-	return c.tracer.Start(ctx, spanCommandPrefix+name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 }
 
 // observe counts the handled command and notes its outcome on the span in
@@ -97,4 +66,22 @@ func traceParent(ctx context.Context, cmd Command) string {
 		return tp
 	}
 	return cmd.TraceParent
+}
+
+// logOutcome logs one handled command (never its body: it holds chat text).
+func (c *Consumer) logOutcome(ctx context.Context, out outcome, mode string, elapsed time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("mode", mode), slog.String("command", out.cmd.Name), slog.String("agent", out.cmd.Agent),
+		slog.String("id", out.cmd.ID), slog.Bool("ok", out.reply.OK), slog.Bool("replayed", out.replayed),
+		slog.Int("attempt", out.attempt), slog.Duration("elapsed", elapsed),
+	}
+	level := slog.LevelDebug
+	if out.err != nil {
+		attrs = append(attrs, slog.String("code", string(out.err.Code)), slog.String("error", clip(out.err.Message)))
+		level = slog.LevelInfo
+		if out.deadLetter {
+			level = slog.LevelWarn
+		}
+	}
+	c.logger.LogAttrs(ctx, level, "command handled", attrs...)
 }

@@ -5,16 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"math"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 
-	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/schemas"
 )
@@ -33,14 +29,15 @@ func (c *Consumer) decode(m *nats.Msg) (Command, error) {
 	return cmd, err
 }
 
-// process handles one decoded command message (decodeErr is decode's
-// error), in either mode: validate, deduplicate, run. Every known command
-// has a schema in schemas/commands; one without is a bridge bug (internal),
-// never run unchecked. It never panics and never blocks longer than about
-// twice the command timeout.
-func (c *Consumer) process(ctx context.Context, cmd Command, decodeErr error) outcome {
-	if decodeErr != nil {
-		return reject(cmd, decodeErr)
+// process is the core step of both modes: validate, deduplicate and run
+// the decoded command. Every known command has a schema in
+// schemas/commands; one without is a bridge bug (internal), never run
+// unchecked. It never panics and never blocks longer than about twice the
+// command timeout.
+func (c *Consumer) process(ctx context.Context, d *delivery) outcome {
+	cmd := d.cmd
+	if d.decodeErr != nil {
+		return reject(cmd, d.decodeErr)
 	}
 	switch err := c.validator.ValidateCommand(cmd.Name, cmd.Body); {
 	case errors.Is(err, schemas.ErrUnknownSchema):
@@ -191,69 +188,4 @@ func (c *Consumer) call(ctx context.Context, h handler, r *run) (res any, err er
 		}
 	}()
 	return h(ctx, r)
-}
-
-// resultPublishTimeout bounds the publication of a command.result event.
-const resultPublishTimeout = 10 * time.Second
-
-// publishResult publishes the outcome as a command.result event. A final
-// outcome's event id is derived from the command id alone, so replaying a
-// stored result publishes a duplicate that JetStream drops; a transient
-// failure's id also names the attempt, and a rejected command's (refused
-// before its id was claimed) its command and code, so a later success under
-// the same id is not dropped.
-func (c *Consumer) publishResult(ctx context.Context, out outcome) {
-	agent := out.cmd.Agent
-	if agent == "" {
-		agent = unknownToken
-	}
-	name := out.cmd.Name
-	if name == "" {
-		name = unknownToken
-	}
-	idPart := out.cmd.ID
-	if !out.final {
-		idPart += "/attempt-" + strconv.Itoa(out.attempt)
-	}
-	if out.rejected && out.err != nil {
-		// Nothing was stored under the id: the result of a corrected
-		// command reusing it must not be dropped as this one's duplicate.
-		idPart += "/rejected/" + name + "/" + string(out.err.Code)
-	}
-	ev := events.Event{
-		ID:      events.IDForCommand(out.cmd.Account, agent, idPart),
-		Type:    events.CommandResult,
-		Account: out.cmd.Account,
-		Agent:   agent,
-		Seq:     int64(min(max(out.attempt, 0), math.MaxInt32)),
-		Time:    time.Now(),
-		Data: events.CommandResultData{
-			CommandID: out.cmd.ID, Command: name, OK: out.reply.OK,
-			Result: out.reply.Result, Error: out.reply.Error,
-		},
-		TraceParent: traceParent(ctx, out.cmd),
-	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultPublishTimeout)
-	defer cancel()
-	if err := c.pub.Publish(pctx, ev); err != nil {
-		c.logger.Warn("command.result not published", "command", name, "agent", agent, "id", out.cmd.ID, "err", err)
-	}
-}
-
-// logOutcome logs one handled command (never its body: it holds chat text).
-func (c *Consumer) logOutcome(ctx context.Context, out outcome, mode string, elapsed time.Duration) {
-	attrs := []slog.Attr{
-		slog.String("mode", mode), slog.String("command", out.cmd.Name), slog.String("agent", out.cmd.Agent),
-		slog.String("id", out.cmd.ID), slog.Bool("ok", out.reply.OK), slog.Bool("replayed", out.replayed),
-		slog.Int("attempt", out.attempt), slog.Duration("elapsed", elapsed),
-	}
-	level := slog.LevelDebug
-	if out.err != nil {
-		attrs = append(attrs, slog.String("code", string(out.err.Code)), slog.String("error", clip(out.err.Message)))
-		level = slog.LevelInfo
-		if out.deadLetter {
-			level = slog.LevelWarn
-		}
-	}
-	c.logger.LogAttrs(ctx, level, "command handled", attrs...)
 }

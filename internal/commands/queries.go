@@ -27,10 +27,7 @@ type agentInfoResult struct {
 	Skills       []skillResult `json:"skills"`
 }
 
-func agentInfo(ctx context.Context, r *run) (any, error) {
-	if _, err := decodeArgs[noArgs](r.cmd.Body); err != nil {
-		return nil, err
-	}
+func agentInfo(ctx context.Context, r *run, _ noArgs) (any, error) {
 	info, err := r.sess.Info(ctx)
 	if err != nil {
 		return nil, upstreamError(ctx, err, false)
@@ -58,11 +55,7 @@ type availableAgentResult struct {
 	SkillIDs       []string `json:"skillIds,omitempty"`
 }
 
-func availableAgents(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[availableAgentsArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func availableAgents(ctx context.Context, r *run, a availableAgentsArgs) (any, error) {
 	agents, err := r.sess.AvailableAgents(ctx, lpchat.AgentFilter{
 		Skill: a.Skill, ChatState: lpchat.Availability(a.ChatState),
 		VoiceState: lpchat.Availability(a.VoiceState), ChatReasonID: string(a.ChatReasonID),
@@ -83,11 +76,7 @@ func availableAgents(ctx context.Context, r *run) (any, error) {
 	return res, nil
 }
 
-func availableSlots(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[availableSlotsArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func availableSlots(ctx context.Context, r *run, a availableSlotsArgs) (any, error) {
 	n, err := r.sess.AvailableSlots(ctx, lpchat.SlotQuery{
 		Skill: a.Skill, MaxWaitTime: time.Duration(a.MaxWaitTime) * time.Second, Agent: a.Agent,
 	})
@@ -99,11 +88,7 @@ func availableSlots(ctx context.Context, r *run) (any, error) {
 	}{n}, nil
 }
 
-func transferSkills(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[chatArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func transferSkills(ctx context.Context, r *run, a chatArgs) (any, error) {
 	skills, err := r.sess.TransferSkills(ctx, a.ChatID)
 	if err != nil {
 		return nil, upstreamError(ctx, err, true)
@@ -139,11 +124,7 @@ type chatInfoResult struct {
 	SkillName     string    `json:"skillName,omitempty"`
 }
 
-func chatInfo(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[chatArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func chatInfo(ctx context.Context, r *run, a chatArgs) (any, error) {
 	in, err := r.sess.ChatInfo(ctx, a.ChatID)
 	if err != nil {
 		return nil, upstreamError(ctx, err, true)
@@ -163,11 +144,7 @@ func chatInfo(ctx context.Context, r *run) (any, error) {
 // variables when the chat links one. The visit is optional: its body is
 // undocumented (chat-agent-api.md §5.22), so a visit that cannot be read
 // leaves those fields empty rather than failing the query.
-func chatVisitor(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[chatArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func chatVisitor(ctx context.Context, r *run, a chatArgs) (any, error) {
 	chat, err := r.sess.Chat(ctx, a.ChatID)
 	if err != nil {
 		return nil, upstreamError(ctx, err, true)

@@ -3,6 +3,7 @@ package commands
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 )
@@ -59,6 +60,11 @@ type outcome struct {
 	attempt int
 	// deadLetter: the message goes to the dead-letter subject.
 	deadLetter bool
+	// redeliver: the durable message goes back to JetStream, to be
+	// delivered again after delay (a later try, or for the agent's owner);
+	// nothing is published or dead-lettered for this delivery.
+	redeliver bool
+	delay     time.Duration
 }
 
 // failure returns the outcome of a command that failed with err.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -48,7 +47,7 @@ type routes struct {
 func (c *Consumer) startRoutes(ctx context.Context, own OwnershipSource) (*routes, error) {
 	r := &routes{c: c, own: own, subs: map[string]*nats.Subscription{}}
 	r.known.Store(&map[string]bool{})
-	subject := c.requestSubject("")
+	subject := c.subjects.wildcard(kindRequest, "")
 	sub, err := c.nc.QueueSubscribe(subject, c.cfg.QueueGroup+catchAllSuffix, func(m *nats.Msg) {
 		if r.routed(m.Subject) {
 			return // the owner's subscription takes it
@@ -66,30 +65,10 @@ func (c *Consumer) startRoutes(ctx context.Context, own OwnershipSource) (*route
 	return r, nil
 }
 
-// requestSubject is the request-reply wildcard of agent ("" = every agent).
-func (c *Consumer) requestSubject(agent string) string {
-	parts := []string{c.cfg.Prefix, kindRequest, c.cfg.Account}
-	if agent != "" {
-		parts = append(parts, agent)
-	}
-	return strings.Join(append(parts, ">"), ".")
-}
-
-// take queues a request on its agent's lane, or refuses it when the lane is full.
-func (c *Consumer) take(ctx context.Context, m *nats.Msg) {
-	if !c.lanes.dispatch(c.laneKey(m.Subject), func() { c.handleRequest(ctx, m) }) {
-		c.refuse(ctx, m)
-	}
-}
-
 // routed reports whether an agent subscription (this replica's or
 // another's) matches subject: a configured agent followed by a command.
 func (r *routes) routed(subject string) bool {
-	rest, ok := strings.CutPrefix(subject, r.c.cfg.Prefix+"."+kindRequest+"."+r.c.cfg.Account+".")
-	if !ok {
-		return false
-	}
-	agent, command, ok := strings.Cut(rest, ".")
+	agent, command, ok := r.c.subjects.split(kindRequest, subject)
 	return ok && command != "" && (*r.known.Load())[agent]
 }
 
@@ -126,7 +105,7 @@ func (r *routes) sync(ctx context.Context) error {
 		sub, has := r.subs[agent]
 		switch owns := r.owns(agent); {
 		case owns && !has:
-			subject := r.c.requestSubject(agent)
+			subject := r.c.subjects.wildcard(kindRequest, agent)
 			sub, err := r.c.nc.QueueSubscribe(subject, r.c.cfg.QueueGroup, func(m *nats.Msg) { r.c.take(ctx, m) })
 			if err != nil {
 				return fmt.Errorf("subscribe %s: %w", subject, err)

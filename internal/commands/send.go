@@ -32,11 +32,7 @@ type sendResult struct {
 // A failed attempt is never re-sent within the same run, nor by a retry
 // within AmbiguityWindow of it: the service may still be storing it. Such
 // retries only look; later ones look and then post.
-func send(ctx context.Context, r *run) (any, error) {
-	a, err := decodeArgs[sendArgs](r.cmd.Body)
-	if err != nil {
-		return nil, err
-	}
+func send(ctx context.Context, r *run, a sendArgs) (any, error) {
 	since := r.started.Add(-r.clockSkew)
 	if r.recheck {
 		id, found, err := findSentLine(ctx, r.sess, a, since)

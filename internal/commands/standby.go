@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -26,64 +25,25 @@ import (
 // A command delivered once was never skipped, so the first try costs no
 // KV access; nor does any try of a bridge without an OwnershipSource.
 
-// mdNakDelay is the metadata key of the redelivery delay the handler chose
-// for a message it hands back; it overrides the subscriber's NakDelay.
-const mdNakDelay = "lpbridge.nak-delay"
-
-// Metadata keys of the stream position of a message, set by natsUnmarshaler.
-const (
-	mdStreamSeq = "nats.stream-seq" // the message's stream sequence
-	mdStored    = "nats.stored"     // when the stream stored it (Unix ns)
-)
-
-// mdTries is the metadata key of the handler's try count of a message, for
-// the dead letter's deliveries header.
-const mdTries = "lpbridge.tries"
-
-// handBack makes the subscriber NAK wm with delay instead of its backoff.
-func handBack(wm *message.Message, delay time.Duration) {
-	wm.Metadata.Set(mdNakDelay, delay.String())
-}
-
-// delayedConsumer is the durable consumer as the watermill subscriber sees
-// it: its messages' NAKs take the delay their handler chose.
-type delayedConsumer struct{ jetstream.Consumer }
-
-// Consume hands the subscriber each message wrapped in a delayedMsg.
-func (d delayedConsumer) Consume(h jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
-	return d.Consumer.Consume(func(m jetstream.Msg) { h(&delayedMsg{Msg: m}) }, opts...)
-}
-
-// delayedMsg is a JetStream message whose NAK delay the handler may choose
-// (mdNakDelay on the watermill message made from it).
-type delayedMsg struct {
-	jetstream.Msg
-	wm *message.Message // set by natsUnmarshaler
-}
-
-// delay is the handler's delay, if it chose one.
-func (m *delayedMsg) delay() (time.Duration, bool) {
-	if m.wm == nil {
-		return 0, false
+// routedToOwner keeps durable commands with the agent's owner: a replica
+// standing by hands the command back at once without running it (nothing
+// is traced, counted or published for that delivery), and counts the skip,
+// so that for the others the try number (delivery) is JetStream's delivery
+// count less the skipped deliveries.
+func (c *Consumer) routedToOwner(next step) step {
+	return func(ctx context.Context, d *delivery) outcome {
+		if c.standingBy(d.cmd.Agent) {
+			c.skipDelivery(ctx, d)
+			return outcome{cmd: d.cmd, redeliver: true, delay: c.cfg.standbyDelay()}
+		}
+		var skipKey string
+		d.tries, skipKey = c.tries(ctx, d)
+		out := next(ctx, d)
+		if !out.redeliver {
+			c.forgetSkips(ctx, skipKey)
+		}
+		return out
 	}
-	d, err := time.ParseDuration(m.wm.Metadata.Get(mdNakDelay))
-	return d, err == nil && d > 0
-}
-
-// NakWithDelay NAKs with the handler's delay, else with delay.
-func (m *delayedMsg) NakWithDelay(delay time.Duration) error {
-	if d, ok := m.delay(); ok {
-		delay = d
-	}
-	return m.Msg.NakWithDelay(delay)
-}
-
-// Nak NAKs with the handler's delay, else at once.
-func (m *delayedMsg) Nak() error {
-	if d, ok := m.delay(); ok {
-		return m.Msg.NakWithDelay(d)
-	}
-	return m.Msg.Nak()
 }
 
 // standingBy reports whether this replica stands by for agent: it runs the
@@ -110,15 +70,8 @@ func (c Config) standbyDelay() time.Duration { return c.OwnershipCheck }
 
 // position is where a durable command sits in its stream.
 type position struct {
-	seq    uint64
-	stored int64 // Unix ns; tells a sequence reused by a re-created stream apart
-}
-
-// positionOf reads the stream position natsUnmarshaler noted on wm.
-func positionOf(wm *message.Message) (position, bool) {
-	seq, err1 := strconv.ParseUint(wm.Metadata.Get(mdStreamSeq), 10, 64)
-	stored, err2 := strconv.ParseInt(wm.Metadata.Get(mdStored), 10, 64)
-	return position{seq: seq, stored: stored}, err1 == nil && err2 == nil && seq > 0
+	seq    uint64 // 0 when unknown
+	stored int64  // Unix ns; tells a sequence reused by a re-created stream apart
 }
 
 // skipRecord counts the skipped deliveries of one stream message.
@@ -182,35 +135,30 @@ func (r *results) skipped(ctx context.Context, key string, p position) (uint64, 
 	return rec.Skipped, nil
 }
 
-// skipDelivery hands a command back for the agent's owner without running
-// it, and counts the delivery as skipped.
-func (c *Consumer) skipDelivery(ctx context.Context, wm *message.Message, cmd Command) {
-	if p, ok := positionOf(wm); ok {
-		if err := c.results.skip(ctx, c.skipKey(p), p); err != nil {
+// skipDelivery counts a delivery handed back for the agent's owner as
+// skipped.
+func (c *Consumer) skipDelivery(ctx context.Context, d *delivery) {
+	if d.pos.seq > 0 {
+		if err := c.results.skip(ctx, c.skipKey(d.pos), d.pos); err != nil {
 			// The delivery will count as a try: at worst a command nobody
 			// could run for long is dead-lettered a try early.
-			c.logger.Warn("skipped durable command not counted", "agent", cmd.Agent, "command", cmd.Name, "err", err)
+			c.logger.Warn("skipped durable command not counted", "agent", d.cmd.Agent, "command", d.cmd.Name, "err", err)
 		}
 	}
-	c.logger.Debug("durable command handed back: another replica owns the agent", "agent", cmd.Agent,
-		"command", cmd.Name, "id", cmd.ID)
-	handBack(wm, c.cfg.standbyDelay())
-	wm.Nack()
+	c.logger.Debug("durable command handed back: another replica owns the agent", "agent", d.cmd.Agent,
+		"command", d.cmd.Name, "id", d.cmd.ID)
 }
 
 // tries is the try number of this delivery: JetStream's delivery count less
 // the deliveries that replicas standing by skipped. skipKey is "" when no
 // delivery was skipped.
-func (c *Consumer) tries(ctx context.Context, wm *message.Message, delivered uint64) (tries uint64, skipKey string) {
-	if delivered <= 1 || c.ownership() == nil {
+func (c *Consumer) tries(ctx context.Context, d *delivery) (tries uint64, skipKey string) {
+	delivered := d.tries
+	if delivered <= 1 || c.ownership() == nil || d.pos.seq == 0 {
 		return delivered, ""
 	}
-	p, ok := positionOf(wm)
-	if !ok {
-		return delivered, ""
-	}
-	key := c.skipKey(p)
-	n, err := c.results.skipped(ctx, key, p)
+	key := c.skipKey(d.pos)
+	n, err := c.results.skipped(ctx, key, d.pos)
 	if err != nil {
 		c.logger.Warn("skipped deliveries unknown; counting every delivery as a try", "err", err)
 		return delivered, ""

@@ -23,7 +23,7 @@ func ensureDeadLetterStream(ctx context.Context, js jetstream.JetStream, cfg Con
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        cfg.DLQStreamName,
 		Description: "lpbridge dead-lettered commands",
-		Subjects:    []string{strings.Join([]string{cfg.Prefix, kindDLQ, ">"}, ".")},
+		Subjects:    []string{cfg.subjects().everyAccount(kindDLQ)},
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      dlqMaxAge,
 		Replicas:    cfg.Replicas,
@@ -43,7 +43,7 @@ func ensureCommandStream(ctx context.Context, js jetstream.JetStream, cfg Config
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        cfg.StreamName,
 		Description: "lpbridge durable commands",
-		Subjects:    []string{strings.Join([]string{cfg.Prefix, kindDurable, ">"}, ".")},
+		Subjects:    []string{cfg.subjects().everyAccount(kindDurable)},
 		Retention:   jetstream.WorkQueuePolicy,
 		MaxAge:      cfg.StreamMaxAge,
 		Replicas:    cfg.Replicas,
@@ -71,7 +71,7 @@ func durableConsumerConfig(cfg Config, routed bool) jetstream.ConsumerConfig {
 		Name:          name,
 		Durable:       name,
 		Description:   "lpbridge command consumer for account " + cfg.Account,
-		FilterSubject: strings.Join([]string{cfg.Prefix, kindDurable, cfg.Account, ">"}, "."),
+		FilterSubject: cfg.subjects().wildcard(kindDurable, ""),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       ackWait(cfg),
