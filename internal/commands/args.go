@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
 
 // Command bodies (schemas/commands/<command>.json is the contract; these
@@ -29,9 +31,9 @@ func (a chatArgs) check() error { return checkChatID(a.ChatID) }
 type sendArgs struct {
 	ChatID   string          `json:"chatId"`
 	Text     string          `json:"text"`
-	TextType string          `json:"textType,omitempty"` // plain (default), html, rich-content
+	TextType lpchat.TextType `json:"textType,omitempty"` // plain (default), html, rich-content
 	JSON     json.RawMessage `json:"json,omitempty"`     // structured content of rich-content
-	SubType  string          `json:"subType,omitempty"`  // "" / REGULAR, or ONLY_TO_REP: agents only
+	SubType  lpchat.SubType  `json:"subType,omitempty"`  // "" / REGULAR, or ONLY_TO_REP: agents only
 }
 
 func (a sendArgs) check() error {
@@ -39,14 +41,14 @@ func (a sendArgs) check() error {
 		return err
 	}
 	switch a.TextType {
-	case "", "plain", "html":
+	case "", lpchat.TextPlain, lpchat.TextHTML:
 		if a.Text == "" {
 			return failf(CodeBadRequest, `"text" must not be empty`)
 		}
 		if len(a.JSON) > 0 {
 			return failf(CodeBadRequest, `"json" is only for textType rich-content`)
 		}
-	case "rich-content":
+	case lpchat.TextRichContent:
 		if len(bytes.TrimSpace(a.JSON)) == 0 || bytes.Equal(bytes.TrimSpace(a.JSON), []byte("null")) {
 			return failf(CodeBadRequest, `textType rich-content needs "json"`)
 		}
@@ -54,7 +56,7 @@ func (a sendArgs) check() error {
 		return failf(CodeBadRequest, "textType %q: want plain, html or rich-content", a.TextType)
 	}
 	switch a.SubType {
-	case "", "REGULAR", "ONLY_TO_REP":
+	case "", lpchat.SubTypeRegular, lpchat.SubTypeOnlyToRep:
 	default:
 		return failf(CodeBadRequest, "subType %q: want REGULAR or ONLY_TO_REP", a.SubType)
 	}
@@ -98,12 +100,12 @@ func (a transferArgs) check() error {
 
 // statusArgs is the body of agent.status.
 type statusArgs struct {
-	Status string `json:"status"`
+	Status lpchat.Availability `json:"status"`
 }
 
 func (a statusArgs) check() error {
 	switch a.Status {
-	case "Online", "Away", "Occupied":
+	case lpchat.Online, lpchat.Away, lpchat.Occupied:
 		return nil
 	}
 	return failf(CodeBadRequest, "status %q: want Online, Away or Occupied", a.Status)
@@ -111,16 +113,16 @@ func (a statusArgs) check() error {
 
 // availableAgentsArgs is the body of agent.available-agents: optional filters.
 type availableAgentsArgs struct {
-	Skill        string  `json:"skill,omitempty"`     // skill name
-	ChatState    string  `json:"chatState,omitempty"` // Online, Away, Occupied, Offline
-	VoiceState   string  `json:"voiceState,omitempty"`
-	ChatReasonID numeric `json:"chatReasonId,omitempty"`
+	Skill        string              `json:"skill,omitempty"`     // skill name
+	ChatState    lpchat.Availability `json:"chatState,omitempty"` // Online, Away, Occupied, Offline
+	VoiceState   lpchat.Availability `json:"voiceState,omitempty"`
+	ChatReasonID numeric             `json:"chatReasonId,omitempty"`
 }
 
 func (a availableAgentsArgs) check() error {
-	for name, v := range map[string]string{"chatState": a.ChatState, "voiceState": a.VoiceState} {
+	for name, v := range map[string]lpchat.Availability{"chatState": a.ChatState, "voiceState": a.VoiceState} {
 		switch v {
-		case "", "Online", "Away", "Occupied", "Offline":
+		case "", lpchat.Online, lpchat.Away, lpchat.Occupied, lpchat.Offline:
 		default:
 			return failf(CodeBadRequest, "%s %q: want Online, Away, Occupied or Offline", name, v)
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // routedDurableConfig takes durable commands and re-checks ownership often.
@@ -23,7 +23,7 @@ func routedDurableConfig() commands.Config {
 // deliveries in all (generously: a loaded machine slows the round trips).
 func (e *env) waitDelivered(t *testing.T, n uint64) {
 	t.Helper()
-	natstest.Eventually(t, 3*waitFor, func() error {
+	testwait.Until(t, 3*waitFor, func() error {
 		cons, err := e.js.Consumer(context.Background(), commands.DefaultStreamName, "lpbridge_commands_"+account)
 		if err != nil {
 			return err

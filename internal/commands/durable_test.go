@@ -11,7 +11,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 func durableConfig() commands.Config {
@@ -47,7 +47,7 @@ func (e *env) ensureCommandStream(t testing.TB) {
 // gone subscriber and come back only after the ack wait.
 func (e *env) waitNoPullers(t testing.TB) {
 	t.Helper()
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		cons, err := e.js.Consumer(context.Background(), commands.DefaultStreamName, "lpbridge_commands_"+account)
 		if err != nil {
 			return err
@@ -223,7 +223,7 @@ func TestDurableRedeliveryRecovers(t *testing.T) {
 // acknowledged).
 func (e *env) waitStreamEmpty(t testing.TB) {
 	t.Helper()
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		s, err := e.js.Stream(context.Background(), commands.DefaultStreamName)
 		if err != nil {
 			return err

@@ -88,7 +88,7 @@ func closeChat(ctx context.Context, r *run, a chatArgs) (any, error) {
 // chatEnded reports whether the chat's info says it ended; false when unknown.
 func chatEnded(ctx context.Context, sess *lpchat.AgentSession, chatID string) bool {
 	info, err := sess.ChatInfo(ctx, chatID)
-	return err == nil && info.State == "ended"
+	return err == nil && lpchat.ChatState(info.State) == lpchat.ChatEnded
 }
 
 func transfer(ctx context.Context, r *run, a transferArgs) (any, error) {
@@ -110,11 +110,11 @@ func setStatus(ctx context.Context, r *run, a statusArgs) (any, error) {
 	if err != nil {
 		return nil, upstreamError(ctx, err, false)
 	}
-	status := string(st.Chat)
+	status := st.Chat
 	if status == "" {
 		status = a.Status
 	}
 	return struct {
-		Status string `json:"status"`
+		Status lpchat.Availability `json:"status"`
 	}{status}, nil
 }

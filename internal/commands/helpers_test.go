@@ -17,7 +17,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 	"github.com/lpbridge/lpbridge/schemas"
 )
 
@@ -273,7 +273,7 @@ func (e *env) ringingChat(t testing.TB, agent, skill string, v lpsim.VisitorSpec
 	chatID, err := e.sim.StartChat(account, v)
 	must(t, err)
 	sess := e.sessions.get(agent)
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		r, err := sess.IncomingRequests(context.Background())
 		if err != nil {
 			return err
@@ -354,7 +354,7 @@ func (r *recorder) all() []*nats.Msg {
 func (e *env) result(t testing.TB, commandID string) events.CommandResultData {
 	t.Helper()
 	var found events.CommandResultData
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		for _, m := range e.results.all() {
 			d := e.decodeResult(t, m)
 			if d.CommandID == commandID {
@@ -387,7 +387,7 @@ func (e *env) decodeResult(t testing.TB, m *nats.Msg) events.CommandResultData {
 func (e *env) deadLetter(t testing.TB, subject string) *nats.Msg {
 	t.Helper()
 	var found *nats.Msg
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		for _, m := range e.dead.all() {
 			if m.Subject == subject {
 				found = m

@@ -10,7 +10,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // The same chat.send, sent five times with the same id, posts one line and
@@ -170,7 +170,7 @@ func TestAmbiguousSendSlowService(t *testing.T) {
 		wantCode(t, first, commands.CodeTimeout)
 	}
 	var got eventIDResult
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		r := e.request(t, agentOne, commands.ChatSend, body)
 		if !r.OK {
 			return errors.New(r.Error.Code + ": " + r.Error.Message)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/events"
-	"github.com/lpbridge/lpbridge/internal/natstest"
 	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/lpbridge/lpbridge/internal/telemetry/telemetrytest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // A bot's trace: the traceparent it sends with a command.
@@ -86,7 +86,7 @@ func tracedEnv(t *testing.T, mod func(*commands.Config)) (*env, *tracetest.InMem
 func spanNamed(t *testing.T, exp *tracetest.InMemoryExporter, name string) tracetest.SpanStub {
 	t.Helper()
 	var found tracetest.SpanStub
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		for _, s := range exp.GetSpans() {
 			if s.Name == name {
 				found = s
@@ -128,7 +128,7 @@ func spanParent(span tracetest.SpanStub) string {
 func (e *env) resultTraceParent(t *testing.T, commandID string) string {
 	t.Helper()
 	var tp string
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		for _, m := range e.results.all() {
 			ce, err := events.Decode(m)
 			if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/lpbridge/lpbridge/internal/commands"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // A body that is valid JSON names its command even when the subject fails,
@@ -80,7 +80,7 @@ func TestRequestReplyUnknownCommandKeepsBodyID(t *testing.T) {
 	// before, so the stream, not a plain subscriber, shows whether it is kept.
 	stream, err := e.js.Stream(context.Background(), "LP_EVENTS")
 	must(t, err)
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		last, err := stream.GetLastMsgForSubject(context.Background(), "lp.evt."+account+"."+agentOne+".command.result")
 		if err != nil {
 			return err
@@ -117,7 +117,7 @@ func TestRequestReplyMalformedBodyID(t *testing.T) {
 	if got := res.Header.Get(commands.HeaderCommandID); got != "" {
 		t.Errorf("reply %s = %q for an unreadable body without Nats-Msg-Id, want none", commands.HeaderCommandID, got)
 	}
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		var ids []string
 		for _, m := range e.results.all() {
 			d := e.decodeResult(t, m)

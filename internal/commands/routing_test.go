@@ -14,7 +14,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
-	"github.com/lpbridge/lpbridge/internal/natstest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // replica is one bridge replica's view of the agents: it runs bot.one and
@@ -72,7 +72,7 @@ func (r *replica) lookedAgain(t *testing.T) {
 	r.mu.Lock()
 	from := r.looks
 	r.mu.Unlock()
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if r.looks < from+2*len(r.owned)+2 {
@@ -137,7 +137,7 @@ func (e *env) sendAll(t *testing.T, agent, idPrefix string, n int) {
 	for i := range n {
 		must(t, e.nc.PublishMsg(infoRequest(t, agent, fmt.Sprintf("%s-%d", idPrefix, i), inbox)))
 	}
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		for i := range n {
 			if len(got.of(fmt.Sprintf("%s-%d", idPrefix, i))) == 0 {
 				return fmt.Errorf("no reply to %s-%d yet", idPrefix, i)
@@ -197,7 +197,7 @@ func TestRoutingUnowned(t *testing.T) {
 	must(t, e.nc.PublishMsg(&nats.Msg{Subject: "lp.cmd." + account + "." + agentOne, Reply: inbox,
 		Data: toJSON(t, map[string]any{"id": "malformed-1"})}))
 	must(t, e.nc.PublishMsg(infoRequest(t, agentOne, "unowned-1", inbox)))
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		if len(got.of("unknown-1")) == 0 || len(got.of("malformed-1")) == 0 {
 			return errors.New("catch-all replies not in yet")
 		}
@@ -220,7 +220,7 @@ func TestRoutingUnowned(t *testing.T) {
 
 	// The retry of the unanswered command, once b owns bot.one, runs.
 	b.set(agentOne, true)
-	natstest.Eventually(t, waitFor, func() error {
+	testwait.Until(t, waitFor, func() error {
 		res, err := e.nc.RequestMsg(infoRequest(t, agentOne, "unowned-1", ""), 200*time.Millisecond)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ func TestRoutingFlipUnderLoad(t *testing.T) {
 		done <- nil
 	}()
 	for k, owner := range []*replica{b, a, b} {
-		natstest.Eventually(t, 4*waitFor, func() error {
+		testwait.Until(t, 4*waitFor, func() error {
 			if sent.Load() < int64(k+1)*n/4 {
 				return errors.New("not enough lines sent yet")
 			}

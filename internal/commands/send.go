@@ -99,13 +99,13 @@ func findSentLine(ctx context.Context, sess *lpchat.AgentSession, a sendArgs, si
 // since. An event without a time is taken to match: doubling a line is worse
 // than reporting one that was sent already.
 func sameLine(e lpchat.Event, a sendArgs, since time.Time) bool {
-	if e.Type != "line" || e.Source != "agent" || e.Text != a.Text {
+	if e.Type != lpchat.EventLine || e.Source != lpchat.SourceAgent || e.Text != a.Text {
 		return false
 	}
 	if !e.Time.IsZero() && e.Time.Before(since) {
 		return false
 	}
-	if a.SubType == "ONLY_TO_REP" && e.SubType != "" && e.SubType != a.SubType {
+	if a.SubType == lpchat.SubTypeOnlyToRep && e.SubType != "" && e.SubType != a.SubType {
 		return false
 	}
 	if len(bytes.TrimSpace(a.JSON)) > 0 && !sameJSON(a.JSON, e.JSON) {

@@ -177,13 +177,13 @@ type wireLine struct {
 	Type     EventType       `json:"@type"`
 	Text     string          `json:"text,omitempty"`
 	TextType TextType        `json:"textType"`
-	SubType  string          `json:"subType,omitempty"`
+	SubType  SubType         `json:"subType,omitempty"`
 	JSON     json.RawMessage `json:"json,omitempty"`
 }
 
 // lineBody validates l and returns its event element.
 func lineBody(l Line) (wireLine, error) {
-	w := wireLine{Type: EventLine, Text: l.Text, TextType: TextType(l.TextType), SubType: l.SubType}
+	w := wireLine{Type: EventLine, Text: l.Text, TextType: l.TextType, SubType: l.SubType}
 	if w.TextType == "" {
 		w.TextType = TextPlain
 	}

@@ -75,7 +75,7 @@ func (w wireEvent) event() (Event, error) {
 	e := Event{
 		ID: int(*id), Type: EventType(typ), Time: time.Time(w.Time), Text: string(w.Text),
 		TextType: TextType(w.TextType), By: string(w.By), Source: Source(w.Source),
-		SystemMessageID: SystemMessage(w.SystemMessageID), SubType: string(w.SubType), State: ChatState(w.State),
+		SystemMessageID: SystemMessage(w.SystemMessageID), SubType: SubType(w.SubType), State: ChatState(w.State),
 	}
 	if j := bytes.TrimSpace(w.JSON); len(j) > 0 && !bytes.Equal(j, []byte("null")) {
 		e.JSON = append(json.RawMessage(nil), j...)

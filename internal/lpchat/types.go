@@ -114,7 +114,7 @@ type Event struct {
 	By              string
 	Source          Source
 	SystemMessageID SystemMessage // 0 when absent
-	SubType         string        // a SubType: REGULAR, ONLY_TO_REP
+	SubType         SubType       // a SubType: REGULAR, ONLY_TO_REP
 	JSON            json.RawMessage
 	State           ChatState // on state events
 }
@@ -163,9 +163,9 @@ type ChatCursor struct {
 // Line is a line the agent sends (§5.14).
 type Line struct {
 	Text     string
-	TextType string          // a TextType; plain when empty
+	TextType TextType        // a TextType; plain when empty
 	JSON     json.RawMessage // structured content for rich-content
-	SubType  string          // "" or a SubType
+	SubType  SubType         // "" or a SubType
 }
 
 // Transfer moves a chat to a skill or an agent (§5.19). AgentID wins.

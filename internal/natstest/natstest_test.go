@@ -2,7 +2,6 @@ package natstest_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -36,19 +35,5 @@ func TestStartServerOptions(t *testing.T) {
 	}
 	if s.Addr() == nil {
 		t.Error("server not listening")
-	}
-}
-
-func TestEventually(t *testing.T) {
-	calls := 0
-	natstest.Eventually(t, 10*time.Second, func() error {
-		calls++
-		if calls < 3 {
-			return errors.New("not yet")
-		}
-		return nil
-	})
-	if calls != 3 {
-		t.Errorf("check called %d times, want 3", calls)
 	}
 }

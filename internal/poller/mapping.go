@@ -131,7 +131,7 @@ func lineData(ev *lpchat.Event) events.LineData {
 		TextType:        string(ev.TextType),
 		By:              ev.By,
 		Source:          string(ev.Source),
-		SubType:         ev.SubType,
+		SubType:         string(ev.SubType),
 		SystemMessageID: int(ev.SystemMessageID),
 		JSON:            ev.JSON,
 		Time:            ev.Time,
