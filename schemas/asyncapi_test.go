@@ -291,8 +291,8 @@ func TestAsyncAPIMatchesCode(t *testing.T) {
 	if !slices.Equal(docCommands, set.Commands()) {
 		t.Errorf("command channels %v, command schemas %v", docCommands, set.Commands())
 	}
-	if !slices.Equal(docCommands, wantCommands) {
-		t.Errorf("command channels %v, want %v", docCommands, wantCommands)
+	if want := slices.Sorted(slices.Values(commands.Names())); !slices.Equal(docCommands, want) {
+		t.Errorf("command channels %v, want %v (commands.Names)", docCommands, want)
 	}
 
 	// The durable subjects carry every command, and the dead letters exist.

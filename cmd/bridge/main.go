@@ -108,7 +108,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 			logger.Warn("flushing traces failed", "err", err)
 		}
 	})
-	metrics := telemetry.NewMetrics(telemetry.WithCommands(commands.Names()...), telemetry.WithOperations(lpchat.OperationNames()...))
+	metrics := telemetry.NewMetrics(telemetry.WithOperations(lpchat.OperationNames()...))
 
 	natsURL := cfg.NATSURL
 	if natsURL == "" {

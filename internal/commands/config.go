@@ -9,13 +9,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // Defaults of Config.
 const (
-	// DefaultPrefix is the first token of every subject (DESIGN.md §2).
-	DefaultPrefix = "lp"
+	// DefaultPrefix is the first token of every subject (DESIGN.md §2): the
+	// events' prefix, so that commands and events share one namespace.
+	DefaultPrefix = events.DefaultPrefix
 	// DefaultStreamName captures durable commands (<prefix>.dcmd.>).
 	DefaultStreamName = "LP_COMMANDS"
 	// DefaultDLQStreamName keeps dead letters (<prefix>.dlq.>) for inspection.

@@ -98,6 +98,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, sessions SessionSour
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	cfg.Metrics.DeclareCommands(Names()...)
 	c := &Consumer{
 		cfg: cfg, nc: nc, js: js, sessions: sessions, pub: pub, validator: validator,
 		logger:     logger.With("component", "commands"),

@@ -30,7 +30,8 @@ const (
 
 func TestCommandsAreCounted(t *testing.T) {
 	e := newEnv(t)
-	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics(), telemetry.WithCommands(commands.Names()...))
+	// No WithCommands: the consumer declares its own command table.
+	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics())
 	cfg := errorConfig()
 	cfg.Metrics = m
 	e.start(t, cfg)

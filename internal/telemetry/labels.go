@@ -108,7 +108,8 @@ func (s labelSet) values() []string {
 }
 
 // declaredSet is a labelSet that grows when a component declares the values
-// it will use (DeclareEventTypes) and is read on every count, hence the lock.
+// it will use (DeclareEventTypes, DeclareCommands) and is read on every
+// count, hence the lock.
 type declaredSet struct {
 	mu  sync.RWMutex
 	set labelSet
@@ -157,6 +158,22 @@ func (m *Metrics) DeclareEventTypes(types ...string) {
 		m.eventsPublished.WithLabelValues(t)
 		m.eventsDup.WithLabelValues(t)
 		m.eventsFail.WithLabelValues(t)
+	}
+}
+
+// DeclareCommands makes names known values of the command label, their
+// series created at 0 for every outcome. The command names belong to the
+// commands package, whose Consumer declares its table to the Metrics it is
+// given, as the events Publisher does for event types. Safe for concurrent
+// use with the counting methods; a nil *Metrics ignores it.
+func (m *Metrics) DeclareCommands(names ...string) {
+	if m == nil {
+		return
+	}
+	for _, c := range m.commands.add(names) {
+		for _, o := range m.outcomes.values() {
+			m.commandCount.WithLabelValues(c, o)
+		}
 	}
 }
 

@@ -64,3 +64,27 @@ func TestDeclareEventTypesWhileCounting(t *testing.T) {
 	var nilMetrics *telemetry.Metrics
 	nilMetrics.DeclareEventTypes("x") // nil-safe
 }
+
+// The command label set is what is declared (commands.New declares
+// commands.Names): each declared command has a series per outcome at 0,
+// anything else is "other".
+func TestCommandLabelsAreTheDeclaredOnes(t *testing.T) {
+	m := newMetrics(t)
+	reg := m.Registry()
+	m.CommandHandled("chat.send", telemetry.CommandOK)
+	if v := value(t, reg, "lpbridge_commands_total", map[string]string{"command": "other", "outcome": "ok"}); v != 1 {
+		t.Errorf("an undeclared command counted %v times as other, want 1", v)
+	}
+	m.DeclareCommands("chat.send", "agent.info")
+	m.DeclareCommands("chat.send") // twice is harmless
+	got := labelValues(t, reg, "lpbridge_commands_total", "command")
+	if len(got) != 3 || !got["chat.send"] || !got["agent.info"] || !got["other"] {
+		t.Errorf("command label values %v, want chat.send, agent.info and other", got)
+	}
+	m.CommandHandled("chat.send", telemetry.CommandOK)
+	if v := value(t, reg, "lpbridge_commands_total", map[string]string{"command": "chat.send", "outcome": "ok"}); v != 1 {
+		t.Errorf("declared chat.send ok = %v, want 1", v)
+	}
+	var nilMetrics *telemetry.Metrics
+	nilMetrics.DeclareCommands("x") // nil-safe
+}

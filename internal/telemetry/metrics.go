@@ -37,8 +37,8 @@ func lagBuckets() []float64 { return []float64{.25, .5, 1, 2, 5, 10, 30, 60, 120
 type Metrics struct {
 	reg *prometheus.Registry
 
-	operations, commands                   labelSet
-	eventTypes                             *declaredSet
+	operations                             labelSet
+	eventTypes, commands                   *declaredSet
 	retryReasons, loginResults, restarts   labelSet
 	outcomes                               labelSet
 	lpRequests, lpRetries, lpLogins        *prometheus.CounterVec
@@ -62,7 +62,7 @@ func NewMetrics(opts ...Option) *Metrics {
 		reg:          prometheus.NewRegistry(),
 		operations:   newLabelSet(o.operations),
 		eventTypes:   newDeclaredSet(o.eventTypes),
-		commands:     newLabelSet(DefaultCommands(), o.commands),
+		commands:     newDeclaredSet(o.commands),
 		retryReasons: newLabelSet([]string{string(RetryRateLimited), string(RetryServerError), string(RetryNetwork)}),
 		loginResults: newLabelSet([]string{string(LoginOK), string(LoginUnauthorized), string(LoginRateLimited), string(LoginBlocked), string(LoginError)}),
 		restarts:     newLabelSet([]string{string(RestartAuthLost), string(RestartSessionLost), string(RestartError)}),

@@ -25,8 +25,9 @@ func WithEventTypes(types ...string) Option {
 	return func(o *metricsOptions) { o.eventTypes = append(o.eventTypes, types...) }
 }
 
-// WithCommands adds command names beyond DefaultCommands (the read-only
-// queries, for instance).
+// WithCommands adds known command names. The commands package's Consumer
+// declares its own (see DeclareCommands), so this is for tests and for
+// metrics that no Consumer is given.
 func WithCommands(names ...string) Option {
 	return func(o *metricsOptions) { o.commands = append(o.commands, names...) }
 }

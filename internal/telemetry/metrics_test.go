@@ -75,7 +75,8 @@ func TestMetricsExposeEveryName(t *testing.T) {
 }
 
 func TestMetricsCount(t *testing.T) {
-	m := newMetrics(t, lpOperations(), telemetry.WithEventTypes("lpbridge.chat.line", "lpbridge.agent.status", "lpbridge.chat.transcript"))
+	m := newMetrics(t, lpOperations(), telemetry.WithEventTypes("lpbridge.chat.line", "lpbridge.agent.status", "lpbridge.chat.transcript"),
+		telemetry.WithCommands("chat.send", "chat.close"))
 	reg := m.Registry()
 	m.ObserveLPRequest(opLogin, 200, time.Millisecond)
 	m.ObserveLPRequest(opLogin, 201, time.Millisecond)
@@ -164,7 +165,7 @@ func TestMetricsLabelsStayBounded(t *testing.T) {
 		"lpbridge_events_published_total":        {"type": 13},
 		"lpbridge_events_duplicate_total":        {"type": 13},
 		"lpbridge_events_publish_failures_total": {"type": 13},
-		"lpbridge_commands_total":                {"command": 7, "outcome": 5},
+		"lpbridge_commands_total":                {"command": 1, "outcome": 5}, // no command declared: only other
 	}
 	for name, labels := range limits {
 		for label, limit := range labels {
