@@ -15,7 +15,6 @@ import (
 	"github.com/lpbridge/lpbridge/schemas"
 )
 
-
 func compile(t *testing.T) *schemas.Set {
 	t.Helper()
 	s, err := schemas.Compile()
