@@ -32,6 +32,10 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 	if err != nil {
 		return nil, err
 	}
+	if cr.kind() == methodOAuth1 {
+		c.log.Warn("OAuth1 API-key login reached end of life on 2026-04-30; log bots in with an OAuth2 app (client id and secret)",
+			"login", cr.Username)
+	}
 	res, err := c.send(ctx, call{
 		name: OpLogin, op: op, method: http.MethodPost, url: base + "/login?v=" + loginVersion, body: body,
 		kind: callKind{login: true}, secrets: cr.secrets(),
@@ -46,7 +50,7 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 	c.mu.Lock()
 	c.bearer, c.csrf = ls.Bearer, ls.CSRF
 	c.mu.Unlock()
-	c.log.Info("logged in", "login", ls.LoginName, "user_id", ls.UserID, "ttl", ls.TTL)
+	c.log.Info("logged in", "login", ls.LoginName, "user_id", ls.UserID, "ttl", ls.TTL, "method", cr.kind())
 	return ls, nil
 }
 
