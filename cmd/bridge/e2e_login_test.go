@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/natstest"
@@ -41,6 +43,20 @@ func assertNoAppSecret(t *testing.T, place, text string) {
 	}
 }
 
+// stopAndSearch stops the bridge and looks for the OAuth2 app's values in
+// the logs, the live view and every stream (events and KV).
+func stopAndSearch(t *testing.T, b *inProcessBridge, js jetstream.JetStream) {
+	t.Helper()
+	if err := b.stop(); err != nil {
+		t.Fatalf("bridge: %v", err)
+	}
+	assertNoAppSecret(t, "the logs", b.stderr.String())
+	assertNoAppSecret(t, "the live view", b.stdout.String())
+	for name, raw := range jetStreamContents(t, js) {
+		assertNoAppSecret(t, "stream "+name, raw)
+	}
+}
+
 // TestE2EOAuth2AppLogin: a bot configured with an OAuth2 app in the
 // environment logs in (again after its login is lost), takes a chat, and
 // the app's values appear nowhere: logs, live view, events, KV.
@@ -69,14 +85,7 @@ func TestE2EOAuth2AppLogin(t *testing.T) {
 	col.waitFor(t, b, "the line after the new login", func(r received) bool {
 		return r.is(events.ChatLine, chat) && r.str("text") == "still there?"
 	})
-	if err := b.stop(); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	assertNoAppSecret(t, "the logs", b.stderr.String())
-	assertNoAppSecret(t, "the live view", b.stdout.String())
-	for name, raw := range jetStreamContents(t, js) {
-		assertNoAppSecret(t, "stream "+name, raw)
-	}
+	stopAndSearch(t, b, js)
 }
 
 // TestE2EOAuth2AppRefusedPlainText: a service that refuses the app with a
@@ -110,14 +119,7 @@ func TestE2EOAuth2AppRefusedPlainText(t *testing.T) {
 		!strings.Contains(why, "oauth_problem=token_rejected&oauth_consumer_key=[REDACTED]&oauth_secret=[REDACTED]") {
 		t.Errorf("reason %q, want the 401 and the redacted problem", why)
 	}
-	if err := b.stop(); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	assertNoAppSecret(t, "the logs", b.stderr.String())
-	assertNoAppSecret(t, "the live view", b.stdout.String())
-	for name, raw := range jetStreamContents(t, js) {
-		assertNoAppSecret(t, "stream "+name, raw)
-	}
+	stopAndSearch(t, b, js)
 }
 
 // TestE2EZeroConfigOAuth2Bot: in the zero-config demo bot.two logs in with
