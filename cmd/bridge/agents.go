@@ -16,11 +16,15 @@ type agentsFile struct {
 	Agents []agentEntry `json:"agents"`
 }
 
-// agentEntry is one agent: its login name and either a password or the four
-// values of an API key.
+// agentEntry is one agent: its login name and one kind of credentials: an
+// OAuth2 app (clientId and clientSecret, or the same values as appKey and
+// secret without tokens: how bots log in), a password (a person's account),
+// or the four values of an old OAuth1 API key (end of life 2026-04-30).
 type agentEntry struct {
 	LoginName         string `json:"loginName"`
 	Password          string `json:"password"`
+	ClientID          string `json:"clientId"`
+	ClientSecret      string `json:"clientSecret"`
 	AppKey            string `json:"appKey"`
 	Secret            string `json:"secret"`
 	AccessToken       string `json:"accessToken"`
@@ -35,6 +39,7 @@ func loadAgents(cfg Config) ([]poller.AgentConfig, error) {
 	if cfg.AgentLogin != "" {
 		e := agentEntry{
 			LoginName: cfg.AgentLogin, Password: cfg.AgentPassword,
+			ClientID: cfg.AgentClientID, ClientSecret: cfg.AgentClientSecret,
 			AppKey: cfg.AgentAppKey, Secret: cfg.AgentSecret,
 			AccessToken: cfg.AgentAccessToken, AccessTokenSecret: cfg.AgentAccessTokenSecret,
 			GoOnline: &cfg.AgentGoOnline, AutoAccept: cfg.AgentAutoAccept,
@@ -87,30 +92,53 @@ func parseAgents(raw []byte) ([]poller.AgentConfig, error) {
 }
 
 func (e agentEntry) agentConfig() (poller.AgentConfig, error) {
-	if e.LoginName == "" {
-		return poller.AgentConfig{}, errors.New("loginName is required")
-	}
-	appLogin := e.AppKey != "" || e.Secret != "" || e.AccessToken != "" || e.AccessTokenSecret != ""
-	switch {
-	case e.Password != "" && appLogin:
-		return poller.AgentConfig{}, fmt.Errorf("agent %q: give a password or an API key, not both", e.LoginName)
-	case appLogin && (e.AppKey == "" || e.Secret == "" || e.AccessToken == "" || e.AccessTokenSecret == ""):
-		return poller.AgentConfig{}, fmt.Errorf("agent %q: an API key needs appKey, secret, accessToken and accessTokenSecret", e.LoginName)
-	case !appLogin && e.Password == "":
-		return poller.AgentConfig{}, fmt.Errorf("agent %q: a password or an API key is required", e.LoginName)
+	cr, err := e.credentials()
+	if err != nil {
+		return poller.AgentConfig{}, err
 	}
 	goOnline := true
 	if e.GoOnline != nil {
 		goOnline = *e.GoOnline
 	}
 	return poller.AgentConfig{
-		LoginName: e.LoginName,
-		Credentials: lpchat.Credentials{
-			Username: e.LoginName, Password: e.Password,
-			AppKey: e.AppKey, Secret: e.Secret,
-			AccessToken: e.AccessToken, AccessTokenSecret: e.AccessTokenSecret,
-		},
-		GoOnline:   goOnline,
-		AutoAccept: e.AutoAccept,
+		LoginName:   e.LoginName,
+		Credentials: cr,
+		GoOnline:    goOnline,
+		AutoAccept:  e.AutoAccept,
+	}, nil
+}
+
+// credentials checks that the entry holds exactly one kind of credentials
+// and returns it. Errors name the fields, never their values.
+func (e agentEntry) credentials() (lpchat.Credentials, error) {
+	if e.LoginName == "" {
+		return lpchat.Credentials{}, errors.New("loginName is required")
+	}
+	oauth2 := e.ClientID != "" || e.ClientSecret != ""
+	key := e.AppKey != "" || e.Secret != "" || e.AccessToken != "" || e.AccessTokenSecret != ""
+	kinds := 0
+	for _, set := range []bool{e.Password != "", oauth2, key} {
+		if set {
+			kinds++
+		}
+	}
+	switch {
+	case kinds > 1:
+		return lpchat.Credentials{}, fmt.Errorf("agent %q: give a password, clientId and clientSecret, or appKey and secret, not both", e.LoginName)
+	case kinds == 0:
+		return lpchat.Credentials{}, fmt.Errorf("agent %q: a password or an OAuth2 app (clientId and clientSecret) is required", e.LoginName)
+	case oauth2 && (e.ClientID == "" || e.ClientSecret == ""):
+		return lpchat.Credentials{}, fmt.Errorf("agent %q: an OAuth2 app needs clientId and clientSecret", e.LoginName)
+	case key && (e.AppKey == "" || e.Secret == ""):
+		return lpchat.Credentials{}, fmt.Errorf("agent %q: an app needs appKey and secret (an OAuth2 app's client id and secret)", e.LoginName)
+	case key && (e.AccessToken == "") != (e.AccessTokenSecret == ""):
+		return lpchat.Credentials{}, fmt.Errorf("agent %q: an OAuth1 API key needs accessToken and accessTokenSecret (an OAuth2 app neither)", e.LoginName)
+	case oauth2:
+		return lpchat.OAuth2App(e.LoginName, e.ClientID, e.ClientSecret), nil
+	}
+	return lpchat.Credentials{
+		Username: e.LoginName, Password: e.Password,
+		AppKey: e.AppKey, Secret: e.Secret,
+		AccessToken: e.AccessToken, AccessTokenSecret: e.AccessTokenSecret,
 	}, nil
 }

@@ -40,11 +40,13 @@ type Config struct {
 	AgentsFile string `envconfig:"AGENTS_FILE" desc:"JSON file listing agents and their credentials"`
 	// AgentLogin and the following fields configure one agent from the environment.
 	AgentLogin             string `envconfig:"AGENT_LOGIN" desc:"login name of a single agent (instead of AGENTS_FILE)"`
-	AgentPassword          string `envconfig:"AGENT_PASSWORD" desc:"password of that agent (user login)"`
-	AgentAppKey            string `envconfig:"AGENT_APP_KEY" desc:"API key of that agent (application login)"`
-	AgentSecret            string `envconfig:"AGENT_SECRET" desc:"API key secret (application login)"`
-	AgentAccessToken       string `envconfig:"AGENT_ACCESS_TOKEN" desc:"API key access token (application login)"`
-	AgentAccessTokenSecret string `envconfig:"AGENT_ACCESS_TOKEN_SECRET" desc:"API key access token secret (application login)"`
+	AgentPassword          string `envconfig:"AGENT_PASSWORD" desc:"password of that agent (user login: a person's account)"`
+	AgentClientID          string `envconfig:"AGENT_CLIENT_ID" desc:"client id of that agent's OAuth2 app (application login: how bots log in)"`
+	AgentClientSecret      string `envconfig:"AGENT_CLIENT_SECRET" desc:"client secret of that agent's OAuth2 app"`
+	AgentAppKey            string `envconfig:"AGENT_APP_KEY" desc:"app key: an OAuth2 client id (with AGENT_SECRET alone), or an old OAuth1 API key's consumer key"`
+	AgentSecret            string `envconfig:"AGENT_SECRET" desc:"secret: an OAuth2 client secret, or an old OAuth1 API key's consumer secret"`
+	AgentAccessToken       string `envconfig:"AGENT_ACCESS_TOKEN" desc:"OAuth1 API key access token (end of life 2026-04-30; empty for an OAuth2 app)"`
+	AgentAccessTokenSecret string `envconfig:"AGENT_ACCESS_TOKEN_SECRET" desc:"OAuth1 API key access token secret (end of life 2026-04-30; empty for an OAuth2 app)"`
 	// AgentGoOnline sets the env agent Online once its session starts.
 	AgentGoOnline bool `envconfig:"AGENT_GO_ONLINE" default:"true" desc:"set the agent Online when its session starts"`
 	// AgentAutoAccept accepts ringing chats at once.

@@ -20,8 +20,10 @@ const demoMaxChats = 4
 // startEmbeddedSim serves the simulator's demo account (two bots, two
 // skills) on loopback with scripted visitors, and returns its base URL and
 // the agents the bridge runs against it: they go Online and accept on their
-// own. The demo password is a fixed value of the in-process simulator, not a
-// secret.
+// own. bot.one logs in with the demo password, the others with their OAuth2
+// app (the way bots log in), so the demo runs both paths. The demo password
+// and client secret are fixed values of the in-process simulator, not
+// secrets.
 func startEmbeddedSim(ctx context.Context, cfg Config, logger *slog.Logger) (string, []poller.AgentConfig, func(), error) {
 	sim, err := lpsim.New(lpsim.Config{Seed: time.Now().UnixNano(), Logger: logger.With("component", "lpsim")})
 	if err != nil {
@@ -33,13 +35,12 @@ func startEmbeddedSim(ctx context.Context, cfg Config, logger *slog.Logger) (str
 		return "", nil, nil, fmt.Errorf("embedded simulator: %w", err)
 	}
 	var agents []poller.AgentConfig
-	for _, login := range spec.Agents {
-		agents = append(agents, poller.AgentConfig{
-			LoginName:   login,
-			Credentials: lpchat.Credentials{Username: login, Password: lpsim.DemoPassword},
-			GoOnline:    true,
-			AutoAccept:  true,
-		})
+	for i, login := range spec.Agents {
+		cr := lpchat.OAuth2App(login, lpsim.DemoClientID(login), lpsim.DemoClientSecret)
+		if i == 0 {
+			cr = lpchat.Credentials{Username: login, Password: lpsim.DemoPassword}
+		}
+		agents = append(agents, poller.AgentConfig{LoginName: login, Credentials: cr, GoOnline: true, AutoAccept: true})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

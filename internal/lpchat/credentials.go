@@ -6,14 +6,43 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 )
 
 // redacted stands in for a secret in every rendering.
 const redacted = "[REDACTED]"
 
-// IsAppLogin reports whether cr is an application (API-key) login (§4.2)
-// rather than a user login with a password (§4.1).
+// oauth2Token is what an OAuth2 client-credentials app sends in accessToken
+// and accessTokenSecret: LivePerson's application-login page asks for this
+// literal, since such an app has no tokens (chat-agent-api.md §4.2).
+const oauth2Token = "dummy"
+
+// Login methods, as logs and MarshalJSON name them.
+const (
+	methodPassword = "password"
+	methodOAuth2   = "oauth2-app"
+	methodOAuth1   = "oauth1-key"
+)
+
+// OAuth2App returns the credentials of a bot that logs in with an OAuth2
+// client-credentials app, the way LivePerson asks bots to log in since
+// OAuth1 API keys reached end of life (2026-04-30, §4.2): the client id goes
+// in AppKey, the client secret in Secret, and Login sends "dummy" as both
+// tokens.
+func OAuth2App(username, clientID, clientSecret string) Credentials {
+	return Credentials{Username: username, AppKey: clientID, Secret: clientSecret}
+}
+
+// IsAppLogin reports whether cr is an application login (§4.2: an OAuth2
+// app or an OAuth1 API key) rather than a user login with a password (§4.1).
 func (cr Credentials) IsAppLogin() bool { return cr.Password == "" }
+
+// isOAuth2 reports whether the application login is an OAuth2 app: AppKey
+// and Secret without tokens, or with the "dummy" ones the docs show.
+func (cr Credentials) isOAuth2() bool {
+	return (cr.AccessToken == "" && cr.AccessTokenSecret == "") ||
+		(cr.AccessToken == oauth2Token && cr.AccessTokenSecret == oauth2Token)
+}
 
 // validate returns every problem of cr.
 func (cr Credentials) validate() error {
@@ -24,11 +53,14 @@ func (cr Credentials) validate() error {
 	app := cr.AppKey != "" || cr.Secret != "" || cr.AccessToken != "" || cr.AccessTokenSecret != ""
 	switch {
 	case cr.Password != "" && app:
-		errs = append(errs, errors.New("give either Password or the API key values, not both"))
+		errs = append(errs, errors.New("give either Password or the application's values, not both"))
 	case cr.Password == "" && !app:
-		errs = append(errs, errors.New("a password or the API key values (AppKey, Secret, AccessToken, AccessTokenSecret) are required"))
-	case app && (cr.AppKey == "" || cr.Secret == "" || cr.AccessToken == "" || cr.AccessTokenSecret == ""):
-		errs = append(errs, errors.New("an application login needs all of AppKey, Secret, AccessToken, AccessTokenSecret"))
+		errs = append(errs, errors.New("a password, an OAuth2 app (AppKey = client id, Secret = client secret) "+
+			"or an OAuth1 API key (AppKey, Secret, AccessToken, AccessTokenSecret) is required"))
+	case app && (cr.AppKey == "" || cr.Secret == ""):
+		errs = append(errs, errors.New("an application login needs AppKey and Secret (an OAuth2 app's client id and secret)"))
+	case app && (cr.AccessToken == "") != (cr.AccessTokenSecret == ""):
+		errs = append(errs, errors.New("an OAuth1 API key needs both AccessToken and AccessTokenSecret (an OAuth2 app neither)"))
 	}
 	return errors.Join(errs...)
 }
@@ -40,13 +72,17 @@ func (cr Credentials) loginBody() ([]byte, error) {
 	}
 	var v any
 	if cr.IsAppLogin() {
+		token, tokenSecret := cr.AccessToken, cr.AccessTokenSecret
+		if cr.isOAuth2() {
+			token, tokenSecret = oauth2Token, oauth2Token
+		}
 		v = struct {
 			Username          string `json:"username"`
 			AppKey            string `json:"appKey"`
 			Secret            string `json:"secret"`
 			AccessToken       string `json:"accessToken"`
 			AccessTokenSecret string `json:"accessTokenSecret"`
-		}{cr.Username, cr.AppKey, cr.Secret, cr.AccessToken, cr.AccessTokenSecret}
+		}{cr.Username, cr.AppKey, cr.Secret, token, tokenSecret}
 	} else {
 		v = struct {
 			Username string `json:"username"`
@@ -60,17 +96,32 @@ func (cr Credentials) loginBody() ([]byte, error) {
 	return b, nil
 }
 
-// secrets lists the secret values of cr (to keep out of error messages).
+// secrets lists the secret values of cr (to keep out of error messages),
+// also as a form-encoded answer such as "oauth_problem=...&oauth_consumer_key=..."
+// would echo them. The "dummy" tokens of an OAuth2 app are no secret.
 func (cr Credentials) secrets() []string {
-	return []string{cr.Password, cr.AppKey, cr.Secret, cr.AccessToken, cr.AccessTokenSecret}
+	var out []string
+	for _, s := range []string{cr.Password, cr.AppKey, cr.Secret, cr.AccessToken, cr.AccessTokenSecret} {
+		if s == "" || s == oauth2Token {
+			continue
+		}
+		out = append(out, s)
+		if q := url.QueryEscape(s); q != s {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // kind names the login method for logs.
 func (cr Credentials) kind() string {
-	if cr.IsAppLogin() {
-		return "app-key"
+	switch {
+	case !cr.IsAppLogin():
+		return methodPassword
+	case cr.isOAuth2():
+		return methodOAuth2
 	}
-	return "password"
+	return methodOAuth1
 }
 
 // String renders cr without its secrets.

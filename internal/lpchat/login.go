@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -12,13 +13,15 @@ import (
 const loginVersion = "1.3"
 
 // Login logs the agent in (user login with a password, or application login
-// with an API key, chat-agent-api.md §4) and keeps the bearer and csrf inside
-// the client for later calls. It does the domain lookup first if needed. The
-// server's cookies (Session_id, ...) go to the client's jar.
+// with an OAuth2 app or an old OAuth1 API key, chat-agent-api.md §4; see
+// OAuth2App) and keeps the bearer and csrf inside the client for later
+// calls. It does the domain lookup first if needed. The server's cookies
+// (Session_id, ...) go to the client's jar.
 //
 // Errors: ErrInvalidConfig for unusable credentials, ErrAuth on 401 (bad
-// credentials), ErrBlocked on 451, ErrRateLimited after the 429 retries
-// (waiting at least RetryPolicy.LoginMinRetryAfter).
+// credentials; APIError.Message holds the service's text, JSON or a plain
+// "oauth_problem=...", redacted), ErrBlocked on 451, ErrRateLimited after
+// the 429 retries (waiting at least RetryPolicy.LoginMinRetryAfter).
 func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, error) {
 	const op = "login"
 	body, err := cr.loginBody()
@@ -28,6 +31,10 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 	base, err := c.baseURL(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if cr.kind() == methodOAuth1 {
+		c.log.Warn("OAuth1 API-key login reached end of life on 2026-04-30; log bots in with an OAuth2 app (client id and secret)",
+			"login", cr.Username)
 	}
 	res, err := c.send(ctx, call{
 		name: OpLogin, op: op, method: http.MethodPost, url: base + "/login?v=" + loginVersion, body: body,
@@ -43,7 +50,7 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 	c.mu.Lock()
 	c.bearer, c.csrf = ls.Bearer, ls.CSRF
 	c.mu.Unlock()
-	c.log.Info("logged in", "login", ls.LoginName, "user_id", ls.UserID, "ttl", ls.TTL)
+	c.log.Info("logged in", "login", ls.LoginName, "user_id", ls.UserID, "ttl", ls.TTL, "method", cr.kind())
 	return ls, nil
 }
 
@@ -137,4 +144,29 @@ func decodeLogin(b []byte) (*LoginSession, error) {
 		}
 	}
 	return ls, nil
+}
+
+// maxPlainError bounds the text kept of a plain-text error answer: enough
+// for "oauth_problem=...&oauth_problem_advice=..." (§4.2), not a whole
+// HTML error page.
+const maxPlainError = 300
+
+// plainErrorText is the message of an error answer that is not JSON, such
+// as the Login Service's "oauth_problem=token_rejected&..." on a 401
+// (§4.2): its text on one line, cut at maxPlainError bytes. The caller
+// redacts it afterwards, so the cut falls on a space or "&": a value the
+// answer echoes (a consumer key, say) stays whole for the redaction, or goes.
+func plainErrorText(b []byte) string {
+	if json.Valid(b) {
+		return "" // JSON without the error shape: nothing for humans
+	}
+	msg := strings.Join(strings.Fields(string(b)), " ")
+	if len(msg) > maxPlainError {
+		cut := msg[:maxPlainError]
+		if i := strings.LastIndexAny(cut, " &"); i > 0 {
+			cut = cut[:i]
+		}
+		msg = strings.ToValidUTF8(cut, "") + "..."
+	}
+	return msg
 }

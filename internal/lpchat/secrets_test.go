@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -15,7 +17,7 @@ import (
 
 // secretValues are the values that must never be rendered.
 var secretValues = []string{testPassword, testBearer, testCSRF, "app-KEY-secret-1", "app-SECRET-2",
-	"access-TOKEN-3", "access-TOKEN-SECRET-4"}
+	"access-TOKEN-3", "access-TOKEN-SECRET-4", testClientID, testClientSecret, url.QueryEscape(testClientSecret)}
 
 // assertNoSecret fails when s holds any secret value.
 func assertNoSecret(t *testing.T, what, s string) {
@@ -54,6 +56,7 @@ func TestCredentialsRedacted(t *testing.T) {
 		{Username: testUser, Password: testPassword},
 		{Username: testUser, AppKey: "app-KEY-secret-1", Secret: "app-SECRET-2", AccessToken: "access-TOKEN-3",
 			AccessTokenSecret: "access-TOKEN-SECRET-4"},
+		lpchat.OAuth2App(testUser, testClientID, testClientSecret),
 	} {
 		for how, s := range renderings(t, cr) {
 			assertNoSecret(t, "Credentials "+how, s)
@@ -127,6 +130,25 @@ func TestErrorsAndLogsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	assertNoSecret(t, "login error", err.Error())
+
+	// A plain-text login failure (§4.2) echoing an OAuth2 app's values, raw
+	// and form-encoded.
+	f.handle("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(401)
+		_, _ = io.WriteString(w, "oauth_problem=token_rejected&oauth_consumer_key="+testClientID+
+			"&secret="+url.QueryEscape(testClientSecret)+"&raw="+testClientSecret)
+	})
+	_, err = s.Client().Login(ctx, lpchat.OAuth2App(testUser, testClientID, testClientSecret))
+	if !errors.Is(err, lpchat.ErrAuth) {
+		t.Fatalf("err = %v", err)
+	}
+	for how, r := range renderings(t, err) {
+		assertNoSecret(t, "plain-text login error "+how, r)
+	}
+	if !strings.Contains(err.Error(), "oauth_problem=token_rejected&oauth_consumer_key=[REDACTED]") {
+		t.Errorf("plain-text login error = %v, want the redacted text", err)
+	}
 
 	// A login document that does not decode.
 	f.serveDoc("POST /login", 200, `{"bearer": {"v": "`+testBearer+`"}, "csrf": "`+testCSRF+`"}`)

@@ -213,7 +213,7 @@ func parseErrorBody(b []byte) (code int, msg string) {
 		errBody
 	}
 	if len(b) == 0 || json.Unmarshal(b, &doc) != nil {
-		return 0, ""
+		return 0, plainErrorText(b)
 	}
 	eb := doc.errBody
 	if len(doc.Error) > 0 {

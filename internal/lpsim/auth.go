@@ -33,12 +33,12 @@ func (s *Simulator) authenticate(a *account, c *call) (caller, *reply) {
 		if ls := a.logins[strings.TrimSpace(cred)]; ls != nil {
 			return caller{agent: ls.agent, login: ls}, nil
 		}
-		rep := c.fail(http.StatusUnauthorized, "bearer is invalid or expired")
+		rep := s.authFailure(c.fail(http.StatusUnauthorized, "bearer is invalid or expired"), problemTokenRejected)
 		return caller{}, &rep
 	case strings.EqualFold(scheme, "OAuth"):
 		ag, err := verifyOAuth(a, c)
 		if err != nil {
-			rep := c.fail(http.StatusUnauthorized, "OAuth signature rejected: %v", err)
+			rep := s.authFailure(c.fail(http.StatusUnauthorized, "OAuth signature rejected: %v", err), problemSignatureWrong)
 			return caller{}, &rep
 		}
 		return caller{agent: ag, signed: true}, nil

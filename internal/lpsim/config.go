@@ -38,6 +38,10 @@ type Config struct {
 	// StrictCookies rejects unsigned agent-session calls that lack the
 	// agent-session cookie with 401 [false].
 	StrictCookies bool
+	// PlainTextAuthErrors answers a rejected login, bearer or OAuth
+	// signature as the real service does at times: 401 with a text/plain
+	// "oauth_problem=...&oauth_problem_advice=..." body, not JSON [false].
+	PlainTextAuthErrors bool
 	// Now is the clock [time.Now]; tests may inject a fake one.
 	Now func() time.Time
 	// Logger receives debug logs of requests and state changes [discard].

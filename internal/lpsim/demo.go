@@ -15,7 +15,10 @@ const (
 	DemoAccountID = "55500011"
 	// DemoPassword is every demo agent's password.
 	DemoPassword = "demo-password"
-	// DemoSecret is every demo agent's API-key secret; the app key is
+	// DemoClientSecret is the client secret of every demo agent's OAuth2
+	// app (the way bots log in today); DemoClientID gives the client id.
+	DemoClientSecret = "demo-client-secret"
+	// DemoSecret is every demo agent's OAuth1 API-key secret; the app key is
 	// "<login>-app-key" and the access token "<login>-access-token".
 	DemoSecret = "demo-secret"
 	// DemoAccessTokenSecret is every demo agent's access-token secret.
@@ -38,9 +41,12 @@ type DemoSkill struct {
 	ID, Name string
 }
 
+// DemoClientID is the client id of the demo agent's OAuth2 app.
+func DemoClientID(login string) string { return login + "-client-id" }
+
 // AddDemo creates a demo account whose agents have every skill, the
-// password DemoPassword and an API key (see DemoSecret), and returns its
-// skills.
+// password DemoPassword, an OAuth2 app (DemoClientID, DemoClientSecret) and
+// an OAuth1 API key (see DemoSecret), and returns its skills.
 func (s *Simulator) AddDemo(d DemoSpec) ([]DemoSkill, error) {
 	if d.AccountID == "" {
 		d.AccountID = DemoAccountID
@@ -67,6 +73,7 @@ func (s *Simulator) AddDemo(d DemoSpec) ([]DemoSkill, error) {
 	for _, login := range d.Agents {
 		err := s.AddAgent(d.AccountID, AgentSpec{
 			LoginName: login, Password: DemoPassword, Nickname: nickname(login),
+			ClientID: DemoClientID(login), ClientSecret: DemoClientSecret,
 			AppKey: login + "-app-key", Secret: DemoSecret,
 			AccessToken: login + "-access-token", AccessTokenSecret: DemoAccessTokenSecret,
 			MaxChats: d.MaxChats, SkillIDs: ids,

@@ -27,15 +27,16 @@ type loginRequest struct {
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // credentialsMatch checks a user login (password) or an application login
-// (the four API-key values) against the agent's spec.
+// (an OAuth2 app with "dummy" tokens, or the four API-key values) against
+// the agent's spec.
 func (ag *agent) credentialsMatch(req loginRequest) bool {
 	sp := ag.spec
 	if req.Password != "" {
 		return sp.Password != "" && eq(req.Password, sp.Password)
 	}
 	if req.AppKey != "" {
-		return sp.AppKey != "" && eq(req.AppKey, sp.AppKey) && eq(req.Secret, sp.Secret) &&
-			eq(req.AccessToken, sp.AccessToken) && eq(req.AccessTokenSecret, sp.AccessTokenSecret)
+		return sp.oauth2Match(req) || (sp.AppKey != "" && eq(req.AppKey, sp.AppKey) && eq(req.Secret, sp.Secret) &&
+			eq(req.AccessToken, sp.AccessToken) && eq(req.AccessTokenSecret, sp.AccessTokenSecret))
 	}
 	return false
 }
@@ -80,8 +81,8 @@ func (s *Simulator) login(a *account, c *call) reply {
 	}
 	ag := a.agentByLogin(req.Username)
 	if ag == nil || !ag.credentialsMatch(req) {
-		return loginError(c.now, http.StatusUnauthorized, http.StatusUnauthorized,
-			"Authentication failed: bad user name or credentials")
+		return s.authFailure(loginError(c.now, http.StatusUnauthorized, http.StatusUnauthorized,
+			"Authentication failed: bad user name or credentials"), problemTokenRejected)
 	}
 	ls := &loginSession{
 		id: secretHex(16), bearer: secretHex(32), csrf: secretHex(32), agent: ag, refreshed: c.now,

@@ -125,6 +125,10 @@ func writeReply(w http.ResponseWriter, rep reply) {
 		w.WriteHeader(rep.status)
 		return
 	}
+	if text, ok := rep.body.(plainText); ok {
+		text.write(w, rep.status)
+		return
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // html lines stay readable

@@ -5,12 +5,15 @@ import (
 	"slices"
 )
 
-// AgentSpec describes an agent (a user of the account). Password (user
-// login) or all four API-key values (application login and OAuth-signed
-// requests) are needed; both may be set.
+// AgentSpec describes an agent (a user of the account). A password (user
+// login), an OAuth2 app (ClientID and ClientSecret: application login with
+// "dummy" tokens) or all four OAuth1 API-key values (application login and
+// OAuth-signed requests) are needed; any of them may be set together.
 type AgentSpec struct {
 	LoginName         string   `json:"loginName"`
 	Password          string   `json:"password,omitempty"`
+	ClientID          string   `json:"clientId,omitempty"`     // OAuth2 app: sent as appKey
+	ClientSecret      string   `json:"clientSecret,omitempty"` // OAuth2 app: sent as secret
 	AppKey            string   `json:"appKey,omitempty"`
 	Secret            string   `json:"secret,omitempty"`
 	AccessToken       string   `json:"accessToken,omitempty"`
@@ -111,8 +114,8 @@ func validateAgent(a *account, sp AgentSpec) error {
 	switch {
 	case sp.LoginName == "":
 		return fmt.Errorf("empty login name: %w", ErrInvalidSpec)
-	case sp.Password == "" && !hasKey:
-		return fmt.Errorf("needs a password or an API key: %w", ErrInvalidSpec)
+	case sp.Password == "" && !hasKey && sp.ClientID == "" && sp.ClientSecret == "":
+		return fmt.Errorf("needs a password, an OAuth2 app or an API key: %w", ErrInvalidSpec)
 	case hasKey && !fullKey:
 		return fmt.Errorf("an API key needs appKey, secret, accessToken and accessTokenSecret: %w", ErrInvalidSpec)
 	case sp.MaxChats < -1:
@@ -124,6 +127,9 @@ func validateAgent(a *account, sp AgentSpec) error {
 	}
 	if sp.AppKey != "" && slices.ContainsFunc(a.agents, func(o *agent) bool { return o.spec.AppKey == sp.AppKey }) {
 		return fmt.Errorf("app key already used: %w", ErrAgentExists)
+	}
+	if err := validateOAuth2(a, sp); err != nil {
+		return err
 	}
 	for _, id := range sp.SkillIDs {
 		if a.skillByID(id) == nil {
