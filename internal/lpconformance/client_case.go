@@ -52,8 +52,11 @@ func testLPChat(t testing.TB, tg *Target) {
 	id := e.startChat(visitorName)
 	testwait.Until(t, tg.WaitTimeout, func() error {
 		r, err := s.IncomingRequests(ctx)
-		if err != nil || r.Count < 1 {
-			return fmt.Errorf("lpchat ringing %+v, %v", r, err)
+		if err != nil {
+			return fmt.Errorf("lpchat ringing: %w", err)
+		}
+		if r.Count < 1 {
+			return fmt.Errorf("lpchat ringing count %d, want ≥ 1", r.Count)
 		}
 		return nil
 	})
@@ -73,12 +76,15 @@ func testLPChat(t testing.TB, tg *Target) {
 	}
 	testwait.Until(t, tg.WaitTimeout, func() error {
 		evs, _, err := s.ChatEvents(ctx, id, ch.NextFrom)
+		if err != nil {
+			return fmt.Errorf("lpchat events: %w", err)
+		}
 		for _, ev := range evs {
 			if ev.Source == lpchat.SourceVisitor && ev.Text == visitorText {
 				return nil
 			}
 		}
-		return fmt.Errorf("lpchat events from %d: %+v, %v; want the visitor's line", ch.NextFrom, evs, err)
+		return fmt.Errorf("lpchat events from %d: %+v; want the visitor's line", ch.NextFrom, evs)
 	})
 	if name, err := s.VisitorName(ctx, id); err != nil || name != visitorName {
 		t.Errorf("lpchat visitor name %q, %v; want %q", name, err, visitorName)

@@ -103,10 +103,11 @@ func startCmdLPSim(t *testing.T, args ...string) string {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
-		case <-done:
+		case err := <-done:
+			t.Logf("cmd/lpsim stopped: %v", err)
 		case <-time.After(cmdStopTimeout):
 			_ = cmd.Process.Kill()
-			<-done
+			t.Errorf("cmd/lpsim did not stop within %s: killed, %v", cmdStopTimeout, <-done)
 		}
 	})
 	found := make(chan string, 1)

@@ -41,15 +41,7 @@ func (n node) key(names ...string) node {
 	return node{path: n.path + "." + strings.Join(names, "|")}
 }
 
-// at walks a path of keys, each with its two attribute spellings.
-func (n node) at(keys ...string) node {
-	for _, k := range keys {
-		n = n.key(k, "@"+k)
-	}
-	return n
-}
-
-func (n node) present() bool { return n.v != nil }
+func (n node) present() bool  { return n.v != nil }
 func (n node) isArray() bool  { _, ok := n.v.([]any); return ok }
 func (n node) isObject() bool { _, ok := n.v.(map[string]any); return ok }
 

@@ -115,7 +115,7 @@ func (tg Target) Validate() error {
 		errs = append(errs, fmt.Errorf("DomainURL %q must be an absolute http(s) URL", tg.DomainURL))
 	}
 	if tg.Account == "" {
-		errs = append(errs, errors.New("Account is required"))
+		errs = append(errs, errors.New("the Account is required"))
 	}
 	errs = append(errs, tg.Agent.validate("Agent"))
 	if tg.SecondAgent != (Agent{}) {
