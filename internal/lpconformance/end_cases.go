@@ -80,3 +80,30 @@ func testVisitorLeaves(t testing.TB, tg *Target) {
 		return st == "ended" && lastState(events(t, doc.key("events").key("event"))) == "ended"
 	})
 }
+
+// testChatSessions: §5.10 lists the chats the agent holds, each with a
+// chat-session link ("href" on that page, "@href" elsewhere: both pass),
+// its chatSessionKey and startTime in epoch milliseconds (§2.3 rule 6).
+func testChatSessions(t testing.TB, tg *Target) {
+	e := newEnv(t, tg)
+	s := e.online(tg.Agent)
+	id, chat := e.ringAndAccept(s, visitorName)
+	a := want(t, s.c.get(s.url+"/chatSessions"), http.StatusOK)
+	for _, cs := range a.doc.key("chatSessions").key("chatSession").items() {
+		if k, _ := cs.key("chatSessionKey").text(); k != id {
+			continue
+		}
+		if got := rel(t, links(t, cs.key("link")), "chat-session"); got != chat {
+			t.Errorf("%s: chat-session link %s, want %s", cs.path, got, chat)
+		}
+		if ms := mustNumber(t, cs.key("startTime")); ms < minEpochMillis {
+			t.Errorf("%s: startTime %d is not epoch milliseconds", cs.path, ms)
+		}
+		return
+	}
+	t.Fatalf("%s; want the accepted chat %s listed (§5.10)", a, id)
+}
+
+// minEpochMillis is 2001-09-09 in epoch milliseconds: any smaller
+// startTime is in seconds or not a time at all.
+const minEpochMillis = 1_000_000_000_000

@@ -226,7 +226,8 @@ func TestTargetFromEnv(t *testing.T) {
 	}
 	got, ok, err := lpconformance.TargetFromEnv()
 	if !ok || err != nil || got.Agent.Password != "" || got.Visitor == nil {
-		t.Fatalf("TargetFromEnv: %+v, %v, %v; want an app-login agent and a SimVisitor", got, ok, err)
+		t.Fatalf("TargetFromEnv: agent %q (password set: %t), visitor %T, %v, %v; want an app-login agent and a SimVisitor",
+			got.Agent.Username, got.Agent.Password != "", got.Visitor, ok, err)
 	}
 	lpconformance.Run(t, got)
 

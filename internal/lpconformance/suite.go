@@ -45,6 +45,7 @@ func Cases(target Target) []Case {
 	add("chat/resource", testChatResource, needVisitor)
 	add("chat/lines-and-events", testLines, needVisitor)
 	add("chat/multi-chat", testMultiChat, needVisitor)
+	add("chat/sessions", testChatSessions, needVisitor)
 	add("chat/typing-and-visitor-name", testTyping, needVisitor)
 	add("chat/info", testChatInfo, needVisitor)
 	add("chat/transfer", testTransfer, needVisitor, needSecondAgent)

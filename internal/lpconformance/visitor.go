@@ -32,7 +32,7 @@ type SimVisitor struct {
 	ControlURL string
 	// Account is the account id. Required.
 	Account string
-	// Client sends the requests; default http.DefaultClient.
+	// Client sends the requests; default a client with DefaultHTTPTimeout.
 	Client *http.Client
 }
 
@@ -79,7 +79,7 @@ func (v *SimVisitor) post(ctx context.Context, path string, body, out any) error
 	req.Header.Set("Content-Type", "application/json")
 	hc := v.Client
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = &http.Client{Timeout: DefaultHTTPTimeout} // the clean-ups' contexts are never cancelled
 	}
 	res, err := hc.Do(req)
 	if err != nil {
