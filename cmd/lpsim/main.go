@@ -59,7 +59,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", defAddr, "listen address (env LPSIM_ADDR)")
 	fs.StringVar(&o.account, "account", lpsim.DemoAccountID, "demo account id")
 	fs.StringVar(&agents, "agents", "bot.one,bot.two", "comma-separated agent login names; each has password "+lpsim.DemoPassword+
-		" and the API key appKey=<login>-app-key, secret="+lpsim.DemoSecret+
+		", the OAuth2 app clientId=<login>-client-id, clientSecret="+lpsim.DemoClientSecret+
+		" (appKey/secret with \"dummy\" tokens), and the OAuth1 key appKey=<login>-app-key, secret="+lpsim.DemoSecret+
 		", accessToken=<login>-access-token, accessTokenSecret="+lpsim.DemoAccessTokenSecret)
 	fs.StringVar(&skills, "skills", "Support,Billing", "comma-separated skill names (ids 31100810, 31100811, ...); every agent has all of them")
 	fs.IntVar(&o.maxChats, "max-chats", 4, "concurrent chats per agent (-1 = unlimited)")
@@ -72,6 +73,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.cfg.SessionIdleTimeout, "idle-timeout", lpsim.DefaultSessionIdleTimeout, "agent session reaped after this long without requests")
 	fs.DurationVar(&o.cfg.LoginTTL, "login-ttl", lpsim.DefaultLoginTTL, "login expires after this long without refresh")
 	fs.BoolVar(&o.cfg.StrictCookies, "strict-cookies", false, "reject unsigned agent-session calls without the session cookie")
+	fs.BoolVar(&o.cfg.PlainTextAuthErrors, "plain-auth-errors", false, "answer refused logins and bearers with plain-text oauth_problem=... bodies, as the real service does")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return o, err

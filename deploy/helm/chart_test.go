@@ -14,7 +14,7 @@ import (
 // secretLike matches env and config names that hold secrets (OTLP headers
 // carry collector credentials).
 func secretLike(name string) bool {
-	return regexp.MustCompile(`(PASSWORD|TOKEN|SECRET|APP_KEY|NKEY_SEED|OTLP_HEADERS|OTLP_TRACES_HEADERS)$`).MatchString(name)
+	return regexp.MustCompile(`(PASSWORD|TOKEN|SECRET|APP_KEY|CLIENT_ID|NKEY_SEED|OTLP_HEADERS|OTLP_TRACES_HEADERS)$`).MatchString(name)
 }
 
 func TestChartLints(t *testing.T) {

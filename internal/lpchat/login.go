@@ -146,27 +146,30 @@ func decodeLogin(b []byte) (*LoginSession, error) {
 	return ls, nil
 }
 
-// maxPlainError bounds the text kept of a plain-text error answer: enough
-// for "oauth_problem=...&oauth_problem_advice=..." (§4.2), not a whole
-// HTML error page.
-const maxPlainError = 300
+// maxErrorText bounds the text kept of an error answer's message: enough
+// for "oauth_problem=...&oauth_problem_advice=..." (§4.2), not a whole HTML
+// error page.
+const maxErrorText = 300
 
 // plainErrorText is the message of an error answer that is not JSON, such
 // as the Login Service's "oauth_problem=token_rejected&..." on a 401
-// (§4.2): its text on one line, cut at maxPlainError bytes. The caller
-// redacts it afterwards, so the cut falls on a space or "&": a value the
-// answer echoes (a consumer key, say) stays whole for the redaction, or goes.
+// (§4.2): its text on one line, "" for JSON without the error shape.
 func plainErrorText(b []byte) string {
 	if json.Valid(b) {
 		return "" // JSON without the error shape: nothing for humans
 	}
-	msg := strings.Join(strings.Fields(string(b)), " ")
-	if len(msg) > maxPlainError {
-		cut := msg[:maxPlainError]
-		if i := strings.LastIndexAny(cut, " &"); i > 0 {
-			cut = cut[:i]
-		}
-		msg = strings.ToValidUTF8(cut, "") + "..."
+	return strings.Join(strings.Fields(string(b)), " ")
+}
+
+// cutErrorText cuts an error message, already redacted, to maxErrorText
+// bytes, on a space or "&" so that no value is kept in part.
+func cutErrorText(msg string) string {
+	if len(msg) <= maxErrorText {
+		return msg
 	}
-	return msg
+	cut := msg[:maxErrorText]
+	if i := strings.LastIndexAny(cut, " &"); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.ToValidUTF8(cut, "") + "..."
 }

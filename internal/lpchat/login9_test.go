@@ -150,14 +150,21 @@ func TestPlainTextErrorCut(t *testing.T) {
 	if !errors.Is(err, lpchat.ErrAuth) || errors.Is(err, lpchat.ErrProtocol) || !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
-	wantMsg := "oauth_problem=token_rejected&oauth_problem_advice=" + strings.Repeat("x", 230) + "..."
-	if ae.Message != wantMsg {
-		t.Errorf("Message = %q, want %q", ae.Message, wantMsg)
+	wantStart := "oauth_problem=token_rejected&oauth_problem_advice=" + strings.Repeat("x", 230) + "&token=[REDACTED]"
+	if !strings.HasPrefix(ae.Message, wantStart) || !strings.HasSuffix(ae.Message, "...") || len(ae.Message) > 303 {
+		t.Errorf("Message = %q, want %q cut to 300 bytes on a separator", ae.Message, wantStart)
 	}
 	assertNoSecret(t, "cut error", err.Error())
 
 	f.serveDoc("GET /agentSession/"+testASID+"/info", 401, `["not", "an", "error", "document"]`)
 	if _, err := s.Info(testCtx(t)); !errors.As(err, &ae) || ae.Message != "" || !errors.Is(err, lpchat.ErrAuth) {
 		t.Errorf("JSON without the error shape: err = %v, Message %q", err, ae.Message)
+	}
+
+	// A secret that straddles the cut is redacted whole, not kept in part.
+	f.serveDoc("GET /agentSession/"+testASID+"/info", 401,
+		`{"error":{"message":"`+strings.Repeat("z", 280)+` `+testBearer+`"}}`)
+	if _, err := s.Info(testCtx(t)); !errors.As(err, &ae) || strings.Contains(ae.Message, testBearer[:12]) {
+		t.Errorf("JSON message cut through the bearer: %q", ae.Message)
 	}
 }

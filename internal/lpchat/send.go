@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -88,7 +87,8 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 				e.Status = res.status
 				e.RetryAfter = o.retryAfter
 				e.InternalCode, e.Message = parseErrorBody(res.body)
-				e.Message = c.redact(e.Message, k.secrets...)
+				// Redact before cutting, so a cut never leaves part of a secret.
+				e.Message = cutErrorText(c.redact(e.Message, k.secrets...))
 			}
 			c.log.LogAttrs(ctx, slog.LevelWarn, "request failed",
 				slog.String("op", k.op), slog.String("method", k.method), slog.String("path", path),
@@ -224,10 +224,5 @@ func parseErrorBody(b []byte) (code int, msg string) {
 			eb.Message = flexString(s)
 		}
 	}
-	msg = string(eb.Message)
-	const maxMsg = 300
-	if len(msg) > maxMsg {
-		msg = strings.ToValidUTF8(msg[:maxMsg], "") + "..."
-	}
-	return int(eb.InternalCode), msg
+	return int(eb.InternalCode), string(eb.Message)
 }

@@ -16,8 +16,11 @@ const (
 	Offline  Availability = "Offline"
 )
 
-// Credentials log an agent in: a password (user login) or the four values of
-// an API key (application login). String and LogValue never reveal secrets.
+// Credentials log an agent in: a password (user login, §4.1), an OAuth2
+// client-credentials app (AppKey = client id, Secret = client secret, no
+// tokens: lpchat sends "dummy" in both; see OAuth2App), or the four values
+// of an OAuth1 API key (end of life). String and LogValue never reveal
+// secrets.
 type Credentials struct {
 	Username          string
 	Password          string

@@ -112,7 +112,7 @@ type: Recreate
 
 {{/* Variables holding secrets: never a plain value in config or extraEnv. */}}
 {{- define "lpbridge.secretNamePattern" -}}
-(PASSWORD|TOKEN|SECRET|APP_KEY|NKEY_SEED|OTLP_HEADERS|OTLP_TRACES_HEADERS)$
+(PASSWORD|TOKEN|SECRET|APP_KEY|CLIENT_ID|NKEY_SEED|OTLP_HEADERS|OTLP_TRACES_HEADERS)$
 {{- end -}}
 
 {{/*
