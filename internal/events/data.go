@@ -36,6 +36,18 @@ const (
 	EndedByUnknown = "unknown"
 )
 
+// Values of TransferredData.Reason: how the bridge learnt that the chat
+// left this agent.
+const (
+	TransferReasonLine      = "transfer-line" // a transfer system line (#13, #15) in the chat
+	TransferReasonAgent     = "other-agent"   // the chat's info names another agent
+	TransferReasonUnlisted  = "unlisted"      // chat sessions no longer list it, and it did not end
+	TransferReasonForbidden = "forbidden"     // the service answered 403 for the chat
+	TransferReasonNotFound  = "not-found"     // the service answered 404 for the chat
+	TransferReasonGone      = "gone"          // the service answered 410 for the chat
+	TransferReasonRejected  = "rejected"      // the service answered 400 for the chat
+)
+
 // SessionData is the payload of AgentSession.
 type SessionData struct {
 	State          string `json:"state"`          // one of the Session* constants
@@ -116,6 +128,7 @@ type TransferredData struct {
 	AgentID string `json:"agentId,omitempty"`
 	Text    string `json:"text,omitempty"`
 	EventID int    `json:"eventId"`
+	Reason  string `json:"reason,omitempty"` // one of the TransferReason* constants
 }
 
 // EndedData is the payload of ChatEnded.

@@ -36,68 +36,99 @@ func (s *looseString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// wireEvent is one event element (§6).
+// wireEvent is one event element (§6). Its scalars are soft: an odd one is
+// left out and reported, the rest of the event is kept.
 type wireEvent struct {
-	AtID            *flexInt        `json:"@id"`
-	ID              *flexInt        `json:"id"`
-	AtType          flexString      `json:"@type"`
-	Type            flexString      `json:"type"`
-	Time            flexTime        `json:"time"`
+	AtID            *softInt        `json:"@id"`
+	ID              *softInt        `json:"id"`
+	AtType          softString      `json:"@type"`
+	Type            softString      `json:"type"`
+	Time            softTime        `json:"time"`
 	Text            looseString     `json:"text"`
-	TextType        flexString      `json:"textType"`
-	By              flexString      `json:"by"`
-	Source          flexString      `json:"source"`
-	SystemMessageID flexInt         `json:"systemMessageId"`
-	SubType         flexString      `json:"subType"`
+	TextType        softString      `json:"textType"`
+	By              softString      `json:"by"`
+	Source          softString      `json:"source"`
+	SystemMessageID softInt         `json:"systemMessageId"`
+	SubType         softString      `json:"subType"`
 	JSON            json.RawMessage `json:"json"`
-	State           flexString      `json:"state"`
+	State           softString      `json:"state"`
 }
 
 // errEventID reports an event without a usable id.
 var errEventID = errors.New("event without an id")
 
-// event converts the element; an id is required (it is the cursor).
-func (w wireEvent) event() (Event, error) {
-	var id *flexInt
+// event converts the element; an id is required (it is the cursor), so an
+// event without one is left out (ok false) and reported.
+func (w wireEvent) event(s *skips) (Event, bool) {
+	var id *softInt
 	switch {
-	case w.AtID != nil:
+	case w.AtID != nil && w.AtID.Err == nil:
 		id = w.AtID
-	case w.ID != nil:
+	case w.ID != nil && w.ID.Err == nil:
 		id = w.ID
 	}
-	if id == nil || *id < 0 || *id > 1<<31-1 {
-		return Event{}, errEventID
+	if id == nil || id.V < 0 || id.V > 1<<31-1 {
+		s.note("event.id", errEventID)
+		return Event{}, false
 	}
-	typ := w.AtType
+	str := func(field string, v softString) string {
+		s.note(field, v.Err)
+		return string(v.V)
+	}
+	typ := str("event.type", w.AtType)
 	if typ == "" {
-		typ = w.Type
+		typ = str("event.type", w.Type)
 	}
+	s.note("event.time", w.Time.Err)
+	s.note("event.systemMessageId", w.SystemMessageID.Err)
 	e := Event{
-		ID: int(*id), Type: EventType(typ), Time: time.Time(w.Time), Text: string(w.Text),
-		TextType: TextType(w.TextType), By: string(w.By), Source: Source(w.Source),
-		SystemMessageID: SystemMessage(w.SystemMessageID), SubType: SubType(w.SubType), State: ChatState(w.State),
+		ID: int(id.V), Type: EventType(typ), Time: time.Time(w.Time.V), Text: string(w.Text),
+		TextType: TextType(str("event.textType", w.TextType)), By: str("event.by", w.By),
+		Source: Source(str("event.source", w.Source)), SystemMessageID: SystemMessage(w.SystemMessageID.V),
+		SubType: SubType(str("event.subType", w.SubType)), State: ChatState(str("event.state", w.State)),
 	}
 	if j := bytes.TrimSpace(w.JSON); len(j) > 0 && !bytes.Equal(j, []byte("null")) {
 		e.JSON = append(json.RawMessage(nil), j...)
 	}
-	return e, nil
+	return e, true
+}
+
+// eventElem is one event element that may not even be an object; such an
+// element is left out and reported.
+type eventElem struct {
+	w   wireEvent
+	err error
+}
+
+// UnmarshalJSON decodes the event; a failure is kept, not returned.
+func (e *eventElem) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &e.w); err != nil {
+		e.w, e.err = wireEvent{}, err
+	}
+	return nil
 }
 
 // wireEvents is an events element: links plus event(s) (§5.13).
 type wireEvents struct {
 	Link  links                `json:"link"`
-	Event oneOrMany[wireEvent] `json:"event"`
+	Event oneOrMany[eventElem] `json:"event"`
 }
 
-// convert returns the events and the next link's from (-1 if none).
-func (w wireEvents) convert() ([]Event, int, error) {
+// convert returns the events and the next link's from (-1 if none); what
+// did not decode goes to s.
+func (w wireEvents) convert(s *skips) ([]Event, int) {
 	evs := make([]Event, 0, len(w.Event))
-	for _, we := range w.Event {
-		e, err := we.event()
-		if err != nil {
-			return nil, 0, err
+	for _, el := range w.Event {
+		if el.err != nil {
+			s.note("event", el.err)
+			continue
 		}
-		evs = append(evs, e)
+		if e, ok := el.w.event(s); ok {
+			evs = append(evs, e)
+		}
+	}
+	for _, l := range w.Link {
+		l.note(s)
 	}
 	next := -1
 	if h, ok := findLink(w.Link, relNext); ok {
@@ -105,73 +136,96 @@ func (w wireEvents) convert() ([]Event, int, error) {
 			next = n
 		}
 	}
-	return evs, next, nil
+	return evs, next
 }
 
-// wireChatInfo is a chat info element (§5.16).
+// wireChatInfo is a chat info element (§5.16), its scalars soft.
 type wireChatInfo struct {
-	State          flexString `json:"state"`
-	ChatSessionKey flexString `json:"chatSessionKey"`
-	AgentName      flexString `json:"agentName"`
-	AgentID        flexString `json:"agentId"`
-	StartTime      flexTime   `json:"startTime"`
-	LastUpdate     flexTime   `json:"lastUpdate"`
-	ChatTimeout    flexInt    `json:"chatTimeout"`
-	VisitorID      flexString `json:"visitorId"`
-	VisitorName    flexString `json:"visitorName"`
-	AgentTyping    flexString `json:"agentTyping"`
-	VisitorTyping  flexString `json:"visitorTyping"`
-	RTSessionID    flexString `json:"rtSessionId"`
-	ParticipantID  flexString `json:"participantId"`
-	EngagementID   flexString `json:"engagementId"`
-	CampaignID     flexString `json:"campaignId"`
-	Language       flexString `json:"language"`
-	SkillID        flexString `json:"skillId"`
-	SkillName      flexString `json:"skillName"`
+	State          softString `json:"state"`
+	ChatSessionKey softString `json:"chatSessionKey"`
+	AgentName      softString `json:"agentName"`
+	AgentID        softString `json:"agentId"`
+	StartTime      softTime   `json:"startTime"`
+	LastUpdate     softTime   `json:"lastUpdate"`
+	ChatTimeout    softInt    `json:"chatTimeout"`
+	VisitorID      softString `json:"visitorId"`
+	VisitorName    softString `json:"visitorName"`
+	AgentTyping    softString `json:"agentTyping"`
+	VisitorTyping  softString `json:"visitorTyping"`
+	RTSessionID    softString `json:"rtSessionId"`
+	ParticipantID  softString `json:"participantId"`
+	EngagementID   softString `json:"engagementId"`
+	CampaignID     softString `json:"campaignId"`
+	Language       softString `json:"language"`
+	SkillID        softString `json:"skillId"`
+	SkillName      softString `json:"skillName"`
 }
 
-// info converts the element.
+// info converts the element, leaving out what did not decode.
 func (w wireChatInfo) info() ChatInfo {
+	var s skips
+	return w.convert(&s)
+}
+
+// convert converts the element; what did not decode goes to s.
+func (w wireChatInfo) convert(s *skips) ChatInfo {
+	str := func(field string, v softString) string {
+		s.note("info."+field, v.Err)
+		return string(v.V)
+	}
+	s.note("info.startTime", w.StartTime.Err)
+	s.note("info.lastUpdate", w.LastUpdate.Err)
+	s.note("info.chatTimeout", w.ChatTimeout.Err)
 	return ChatInfo{
-		State: string(w.State), ChatSessionKey: string(w.ChatSessionKey),
-		AgentName: string(w.AgentName), AgentID: string(w.AgentID),
-		StartTime: time.Time(w.StartTime), LastUpdate: time.Time(w.LastUpdate),
-		ChatTimeout: int(w.ChatTimeout), VisitorID: string(w.VisitorID),
-		VisitorName: string(w.VisitorName), AgentTyping: string(w.AgentTyping),
-		VisitorTyping: string(w.VisitorTyping), RTSessionID: string(w.RTSessionID),
-		ParticipantID: string(w.ParticipantID), EngagementID: string(w.EngagementID),
-		CampaignID: string(w.CampaignID), Language: string(w.Language),
-		SkillID: string(w.SkillID), SkillName: string(w.SkillName),
+		State: str("state", w.State), ChatSessionKey: str("chatSessionKey", w.ChatSessionKey),
+		AgentName: str("agentName", w.AgentName), AgentID: str("agentId", w.AgentID),
+		StartTime: time.Time(w.StartTime.V), LastUpdate: time.Time(w.LastUpdate.V),
+		ChatTimeout: int(w.ChatTimeout.V), VisitorID: str("visitorId", w.VisitorID),
+		VisitorName: str("visitorName", w.VisitorName), AgentTyping: str("agentTyping", w.AgentTyping),
+		VisitorTyping: str("visitorTyping", w.VisitorTyping), RTSessionID: str("rtSessionId", w.RTSessionID),
+		ParticipantID: str("participantId", w.ParticipantID), EngagementID: str("engagementId", w.EngagementID),
+		CampaignID: str("campaignId", w.CampaignID), Language: str("language", w.Language),
+		SkillID: str("skillId", w.SkillID), SkillName: str("skillName", w.SkillName),
 	}
 }
 
-// wireChat is a chat element (§5.11) or one chat of §5.12.
+// wireChat is a chat element (§5.11) or one chat of §5.12. Its events and
+// info are decoded on their own, so that an element of an odd shape costs
+// that element only.
 type wireChat struct {
-	Link   links               `json:"link"`
-	Events maybe[wireEvents]   `json:"events"`
-	Info   maybe[wireChatInfo] `json:"info"`
-	Error  json.RawMessage     `json:"error"` // the sample app checks body.chat.error
+	Link   links           `json:"link"`
+	Events json.RawMessage `json:"events"`
+	Info   json.RawMessage `json:"info"`
+	Error  json.RawMessage `json:"error"` // the sample app checks body.chat.error
 }
 
 // chat converts the element. as is {as} for building the chat's URL.
-func (w wireChat) chat(as string) (Chat, error) {
+func (w wireChat) chat(as string) Chat {
+	var s skips
 	c := Chat{Links: linkMap(w.Link), NextFrom: -1}
+	for _, l := range w.Link {
+		l.note(&s)
+	}
 	if h, ok := c.Links[relSelf]; ok {
 		c.ID = lastSegment(h)
 	}
-	if w.Info.Present {
-		info := w.Info.V.info()
-		c.Info = &info
+	var info maybe[wireChatInfo]
+	if len(w.Info) > 0 {
+		s.note("info", json.Unmarshal(w.Info, &info))
+	}
+	if info.Present {
+		ci := info.V.convert(&s)
+		c.Info = &ci
 		if c.ID == "" {
-			c.ID = info.ChatSessionKey
+			c.ID = ci.ChatSessionKey
 		}
 	}
-	if w.Events.Present {
-		evs, next, err := w.Events.V.convert()
-		if err != nil {
-			return Chat{}, err
-		}
-		c.Events, c.NextFrom = evs, next
+	var evs maybe[wireEvents]
+	if len(w.Events) > 0 {
+		s.note("events", json.Unmarshal(w.Events, &evs))
+	}
+	if evs.Present {
+		c.Events, c.NextFrom = evs.V.convert(&s)
 	}
 	if c.NextFrom < 0 {
 		if h, ok := c.Links[relNext]; ok {
@@ -193,8 +247,9 @@ func (w wireChat) chat(as string) (Chat, error) {
 			}
 		}
 	}
+	c.Skipped = s
 	c.setID(c.ID, as)
-	return c, nil
+	return c
 }
 
 // setID sets the chat's id and the values derived from it.
@@ -220,10 +275,7 @@ func decodeChat(b []byte, as string) (*Chat, error) {
 	if doc.Chat == nil || !doc.Chat.Present {
 		return nil, fmt.Errorf("chat element missing")
 	}
-	c, err := doc.Chat.V.chat(as)
-	if err != nil {
-		return nil, err
-	}
+	c := doc.Chat.V.chat(as)
 	return &c, nil
 }
 
@@ -242,17 +294,13 @@ func decodeChats(b []byte, as string) ([]Chat, error) {
 	}
 	out := make([]Chat, 0, len(doc.Chats.V.Chat))
 	for _, w := range doc.Chats.V.Chat {
-		c, err := w.chat(as)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+		out = append(out, w.chat(as))
 	}
 	return out, nil
 }
 
 // decodeEvents decodes {"events": {...}} (§5.13): the events and the next
-// link's from (-1 if none).
+// link's from (-1 if none). Events without an id are left out.
 func decodeEvents(b []byte) ([]Event, int, error) {
 	var doc struct {
 		Events *maybe[wireEvents] `json:"events"`
@@ -263,5 +311,7 @@ func decodeEvents(b []byte) ([]Event, int, error) {
 	if doc.Events == nil {
 		return nil, 0, fmt.Errorf("events element missing")
 	}
-	return doc.Events.V.convert()
+	var s skips
+	evs, next := doc.Events.V.convert(&s)
+	return evs, next, nil
 }

@@ -229,28 +229,40 @@ func parseFlexTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("time %q: not ISO-8601 or epoch millis", s)
 }
 
-// link is a relation link, spelt {"@href","@rel"} or {"href","rel"} (§2.3 rule 2).
+// link is a relation link, spelt {"@href","@rel"} or {"href","rel"} (§2.3
+// rule 2). An odd value (an object, say) leaves that spelling empty instead
+// of failing the document.
 type link struct {
-	AtHref string `json:"@href"`
-	AtRel  string `json:"@rel"`
-	Href   string `json:"href"`
-	Rel    string `json:"rel"`
+	AtHref softString `json:"@href"`
+	AtRel  softString `json:"@rel"`
+	Href   softString `json:"href"`
+	Rel    softString `json:"rel"`
 }
 
 // target returns the link target whichever spelling carried it.
 func (l link) target() string {
-	if l.AtHref != "" {
-		return l.AtHref
+	if l.AtHref.V != "" {
+		return string(l.AtHref.V)
 	}
-	return l.Href
+	return string(l.Href.V)
 }
 
 // relation returns the relation whichever spelling carried it.
 func (l link) relation() string {
-	if l.AtRel != "" {
-		return l.AtRel
+	if l.AtRel.V != "" {
+		return string(l.AtRel.V)
 	}
-	return l.Rel
+	return string(l.Rel.V)
+}
+
+// note records the values of the link that did not decode.
+func (l link) note(s *skips) {
+	for _, v := range []struct {
+		field string
+		err   error
+	}{{"link.href", l.AtHref.Err}, {"link.rel", l.AtRel.Err}, {"link.href", l.Href.Err}, {"link.rel", l.Rel.Err}} {
+		s.note(v.field, v.err)
+	}
 }
 
 // links is a link element: one link, several or none.
@@ -283,16 +295,20 @@ func linkMap(ls links) map[string]string {
 }
 
 // lastSegment returns the last non-empty path segment of an absolute or
-// relative URL, unescaped; "" when there is none.
+// relative URL, unescaped; "" when there is none. A link whose host or path
+// does not parse as a URL still names its resource: the text after its last
+// "/" (query and fragment cut off) is the id.
 func lastSegment(href string) string {
-	u, err := url.Parse(href)
-	if err != nil {
-		return ""
+	p := href
+	if u, err := url.Parse(href); err == nil {
+		p = u.EscapedPath()
+	} else if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
 	}
-	p := strings.TrimRight(u.EscapedPath(), "/")
-	seg, err := url.PathUnescape(p[strings.LastIndexByte(p, '/')+1:])
-	if err != nil {
-		return ""
+	p = strings.TrimRight(p, "/")
+	seg := p[strings.LastIndexByte(p, '/')+1:]
+	if s, err := url.PathUnescape(seg); err == nil {
+		seg = s
 	}
 	// A ".json" format suffix (§2.1) is not part of the id.
 	return strings.TrimSuffix(seg, ".json")

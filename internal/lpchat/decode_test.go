@@ -183,7 +183,10 @@ func TestLastSegment(t *testing.T) {
 		"https://h/x/agentSession.json": "agentSession",
 		"https://h/x/chat/a%2Fb":        "a/b",
 		"":                              "",
-		"://bad":                        "",
+		// A link that does not parse as a URL still names its resource.
+		"://bad":                        "bad",
+		"https://h:bad/x/chat/H1-aK2":   "H1-aK2",
+		"https://h/x/chat/H1%zz?from=3": "H1%zz",
 	}
 	for in, want := range tests {
 		if got := lastSegment(in); got != want {
@@ -224,13 +227,15 @@ func TestEventBothSpellings(t *testing.T) {
 			t.Errorf("%s: %+v %d %v", d, evs, next, err)
 		}
 	}
-	if _, _, err := decodeEvents([]byte(`{"events":{"event":{"@type":"line"}}}`)); err == nil {
-		t.Error("event without id accepted")
+	// An event without an id is left out; the others stay.
+	evs, _, err := decodeEvents([]byte(`{"events":{"event":[{"@type":"line"},{"@id":"abc"},{"@id":"4","@type":"line"}]}}`))
+	if err != nil || len(evs) != 1 || evs[0].ID != 4 {
+		t.Errorf("events without id: %+v %v", evs, err)
 	}
 	if _, _, err := decodeEvents([]byte(`{"other":{}}`)); err == nil {
 		t.Error("document without events accepted")
 	}
-	evs, _, err := decodeEvents([]byte(`{"events":""}`))
+	evs, _, err = decodeEvents([]byte(`{"events":""}`))
 	if err != nil || len(evs) != 0 {
 		t.Errorf("empty events element: %v %v", evs, err)
 	}

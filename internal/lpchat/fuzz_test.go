@@ -47,10 +47,14 @@ var eventSeeds = []string{
 	`{"events":{"link":{"href":"https://h/e?from=0","rel":"next"}}}`,
 	`{"events":{"event":[{"id":"1","type":"state","state":"ended","time":"2018-01-29T08:19:43.963-05:00"},{"id":2.0,"type":"line","text":"x"}]}}`,
 	`{"events":null}`,
+	`{"events":{"event":[{"@id":{"n":1},"@type":"line"},{"id":"2","type":"line","time":"noon","by":{"a":1},"systemMessageId":"x"}]}}`,
 }
 
 func FuzzDecodeChat(f *testing.F) {
 	for _, s := range chatSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range oddChatSeeds {
 		f.Add([]byte(s))
 	}
 	const as = "https://h/api/account/1/agentSession/2"

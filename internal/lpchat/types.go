@@ -154,6 +154,7 @@ type Chat struct {
 	NextFrom int               // from= of the events-level next link; -1 if none
 	VisitID  string            // last segment of the visit-id link
 	Error    string            // an "error" member inside the chat document
+	Skipped  []Skipped         // values that did not decode and were left out
 }
 
 // ChatCursor asks the multi-chat resource for one chat's new events.

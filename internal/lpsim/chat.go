@@ -18,6 +18,9 @@ func (s *Simulator) chatFor(x *sessionCall, id string) (*chat, *reply) {
 		rep := x.fail(http.StatusNotFound, "unknown chat")
 		return nil, &rep
 	}
+	if rep := s.refuseMoved(x, c); rep != nil {
+		return nil, rep
+	}
 	return c, nil
 }
 
@@ -201,7 +204,7 @@ func (s *Simulator) multiChat(x *sessionCall) reply {
 	if len(froms) > 0 && len(froms) != len(keys) {
 		return x.fail(http.StatusBadRequest, "fromEventIds needs one id per chatSessionKey")
 	}
-	var chats []chatDocument
+	var chats []any
 	for i, key := range keys {
 		from := 0
 		if len(froms) > 0 {
@@ -215,8 +218,11 @@ func (s *Simulator) multiChat(x *sessionCall) reply {
 		if c == nil || !c.hadAgent(x.agent()) {
 			continue
 		}
+		if rep := s.refuseMovedMulti(x, c); rep != nil {
+			return *rep
+		}
 		cx := &chatCall{sessionCall: x, c: c, url: x.asURL + "/chat/" + c.id}
-		chats = append(chats, cx.document(from))
+		chats = append(chats, s.multiChatDoc(cx, from))
 	}
 	body := map[string]any{}
 	if v := oneOrMany(chats); v != nil {

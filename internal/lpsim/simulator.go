@@ -23,6 +23,7 @@ type Simulator struct {
 	accounts map[string]*account
 	closed   bool
 	scripts  int // scripted-visitor runs started, to seed each one
+	moved    movedModes
 
 	fmu    sync.Mutex // guards faults
 	faults []faultRule

@@ -27,6 +27,8 @@ type chat struct {
 	visitID    string
 	info       *events.InfoData // last info published by this process
 	newest     time.Time        // time of the newest event published since the last save (cursor lag)
+	goneReason string           // why the service no longer lets this agent read it (retireGone)
+	skipped    map[string]bool  // fields whose odd values were already logged (noteSkipped)
 }
 
 func newChat(id string, cur state.Cursor, found bool) *chat {
@@ -57,6 +59,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	if doc.Error != "" {
 		return fmt.Errorf("%w: chat %s: %s", errChatDocument, c.id, doc.Error)
 	}
+	w.noteSkipped(c, doc.Skipped)
 	n := *c
 	b := &batch{w: w, c: &n}
 	if doc.VisitID != "" {
@@ -65,6 +68,9 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	info := doc.Info
 	if info == nil && n.cur.InfoVersion == 0 && kind != docFinal {
 		ci, err := as.ChatInfo(ctx, c.id)
+		if lpchat.ChatGone(err) {
+			return w.retireGone(ctx, as, c, err)
+		}
 		if err != nil {
 			return fmt.Errorf("poller: chat %s info: %w", c.id, err)
 		}
@@ -110,7 +116,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 			return err
 		}
 	case transfer != nil || kind == docFinal || (lastTransfer != nil && w.movedOn(info)):
-		b.transferred(lastTransfer)
+		b.transferred(lastTransfer, transferReason(transfer, kind, n.goneReason))
 		n.retiring = true
 	case info != nil && (lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn) != n.cur.Typing:
 		b.typing(lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn)
@@ -140,13 +146,14 @@ func (w *Worker) finish(ctx context.Context, as *lpchat.AgentSession, b *batch, 
 	if kind == docNew {
 		full, err := as.Chat(ctx, b.c.id)
 		switch {
-		case errors.Is(err, lpchat.ErrNotFound):
+		case lpchat.ChatGone(err):
 			// Gone with its history: the transcript can only hold what
 			// this poll brought.
 			w.log.Warn("ended chat no longer readable; its transcript lacks earlier lines", "chatId", b.c.id)
 		case err != nil:
 			return fmt.Errorf("poller: read ended chat %s: %w", b.c.id, err)
 		default:
+			w.noteSkipped(b.c, full.Skipped)
 			all = full.Events
 			if full.Info != nil {
 				info = full.Info
@@ -168,6 +175,22 @@ func (w *Worker) finish(ctx context.Context, as *lpchat.AgentSession, b *batch, 
 	b.c.cur.Done = true
 	b.c.retiring = true
 	return nil
+}
+
+// transferReason is chat.transferred's reason: a transfer line still in
+// force, else the service's refusal (gone), else, for a chat chat sessions
+// no longer list, "unlisted"; else the info named another agent.
+func transferReason(transfer *lpchat.Event, kind docKind, gone string) string {
+	switch {
+	case transfer != nil:
+		return events.TransferReasonLine
+	case gone != "":
+		return gone
+	case kind == docFinal:
+		return events.TransferReasonUnlisted
+	default:
+		return events.TransferReasonAgent
+	}
 }
 
 // movedOn reports whether the chat's info names another agent than this one.

@@ -93,14 +93,14 @@ func (b *batch) typing(on bool) {
 }
 
 // transferred reports that the chat left this agent; line is the transfer
-// system line when there is one.
-func (b *batch) transferred(line *lpchat.Event) {
+// system line when there is one, reason how the bridge learnt it.
+func (b *batch) transferred(line *lpchat.Event, reason string) {
 	at, eventID, text := time.Time{}, b.c.cur.LastEventID, ""
 	if line != nil {
 		at, eventID, text = line.Time, line.ID, line.Text
 	}
 	id := events.IDForChatEvent(b.w.cfg.Account, b.w.cfg.Agent.Token, b.c.id, eventID, events.ChatTransferred)
-	b.add(events.ChatTransferred, id, at, events.TransferredData{Text: text, EventID: eventID})
+	b.add(events.ChatTransferred, id, at, events.TransferredData{Text: text, EventID: eventID, Reason: reason})
 }
 
 // ended adds chat.ended and chat.transcript; all is the whole chat.

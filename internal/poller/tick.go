@@ -201,16 +201,9 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 	}
 	docs, err := as.Chats(ctx, cursors)
 	switch {
-	case errors.Is(err, lpchat.ErrNotFound):
+	case lpchat.ChatGone(err):
 		// One of the chats is no longer this agent's; find it chat by chat.
-		for _, c := range open {
-			err := w.pollOne(ctx, as, c, docFull)
-			if sessionGone(err) {
-				return err
-			}
-			errs = append(errs, err)
-		}
-		return errors.Join(errs...)
+		return errors.Join(append(errs, w.pollEach(ctx, as, open, err)...)...)
 	case err != nil:
 		return errors.Join(append(errs, fmt.Errorf("poller: poll chats: %w", err))...)
 	}
@@ -235,19 +228,12 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 	return errors.Join(errs...)
 }
 
-// pollOne reads one chat whole. A chat the service no longer has for this
-// agent (404) has left it: chat.transferred.
+// pollOne reads one chat whole. A chat the service no longer lets this
+// agent read (lpchat.ChatGone) has left it: retireGone.
 func (w *Worker) pollOne(ctx context.Context, as *lpchat.AgentSession, c *chat, kind docKind) error {
 	doc, err := as.Chat(ctx, c.id)
-	if errors.Is(err, lpchat.ErrNotFound) && c.cur.Accepted {
-		return w.processChat(ctx, as, c, &lpchat.Chat{ID: c.id}, docFinal)
-	}
-	if errors.Is(err, lpchat.ErrNotFound) {
-		// Never seen and not there: forget it.
-		w.log.Info("chat not found; not polling it", "chatId", c.id)
-		delete(w.chats, c.id)
-		w.setChats()
-		return nil
+	if lpchat.ChatGone(err) {
+		return w.retireGone(ctx, as, c, err)
 	}
 	if err != nil {
 		return fmt.Errorf("poller: read chat %s: %w", c.id, err)

@@ -49,6 +49,7 @@ type Metrics struct {
 	sessionRestarts                        *prometheus.CounterVec
 	agentsActive, chatsActive              prometheus.Gauge
 	cursorLag                              prometheus.Histogram
+	decodeSkipped                          *prometheus.CounterVec
 }
 
 // NewMetrics creates every collector and registers it, with the Go runtime
@@ -128,10 +129,14 @@ func NewMetrics(opts ...Option) *Metrics {
 		Help:    "Age of an event (the service's event time) when the cursor advanced past it.",
 		Buckets: lagBuckets(),
 	})
+	m.decodeSkipped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "lp_decode_skipped_total",
+		Help: "Values of LivePerson chat documents that did not decode and were left out, once per chat and field.",
+	}, []string{"field"})
 	m.reg.MustRegister(
 		m.lpRequests, m.lpRetries, m.lpDuration, m.lpLogins, m.sessionRestarts,
 		m.pollDuration, m.eventsPublished, m.eventsDup, m.eventsFail, m.publishDuration,
-		m.commandCount, m.agentsActive, m.chatsActive, m.cursorLag,
+		m.commandCount, m.agentsActive, m.chatsActive, m.cursorLag, m.decodeSkipped,
 	)
 	if !o.noRuntime {
 		m.reg.MustRegister(
@@ -289,4 +294,14 @@ func (m *Metrics) ObserveCursorLag(d time.Duration) {
 		return
 	}
 	m.cursorLag.Observe(max(d, 0).Seconds())
+}
+
+// LPDecodeSkipped counts a value of a chat document that did not decode and
+// was left out; field names it (e.g. "info.startTime"), from lpchat's fixed
+// set of field names, so the label stays small.
+func (m *Metrics) LPDecodeSkipped(field string) {
+	if m == nil {
+		return
+	}
+	m.decodeSkipped.WithLabelValues(field).Inc()
 }
