@@ -27,6 +27,8 @@ type agentEntry struct {
 	AccessTokenSecret string `json:"accessTokenSecret"`
 	GoOnline          *bool  `json:"goOnline"`
 	AutoAccept        bool   `json:"autoAccept"`
+	// RestoreAvailability: see Config.AgentRestoreAvailability.
+	RestoreAvailability bool `json:"restoreAvailability"`
 }
 
 // loadAgents reads the agents the bridge runs: from the agents file, or the
@@ -39,6 +41,7 @@ func loadAgents(cfg Config) ([]poller.AgentConfig, error) {
 			AccessToken: cfg.AgentAccessToken, AccessTokenSecret: cfg.AgentAccessTokenSecret,
 			GoOnline: &cfg.AgentGoOnline, AutoAccept: cfg.AgentAutoAccept,
 		}
+		e.RestoreAvailability = cfg.AgentRestoreAvailability
 		a, err := e.agentConfig()
 		if err != nil {
 			return nil, fmt.Errorf("agent from environment: %w", err)
@@ -112,5 +115,7 @@ func (e agentEntry) agentConfig() (poller.AgentConfig, error) {
 		},
 		GoOnline:   goOnline,
 		AutoAccept: e.AutoAccept,
+
+		RestoreAvailability: e.RestoreAvailability,
 	}, nil
 }

@@ -25,7 +25,8 @@ type sendResult struct {
 // command's first try) and, when found, its event id is the result.
 // A failed attempt is never re-sent within the same run, nor by a retry
 // within AmbiguityWindow of it: the service may still be storing it. Such
-// retries only look; later ones look and then post.
+// retries only look; later ones look and then post. A 5xx other than a
+// gateway timeout settles it at once: the service is done with the request.
 func send(ctx context.Context, r *run, a sendArgs) (any, error) {
 	since := r.started.Add(-r.clockSkew)
 	line := lpchat.Line{Text: a.Text, TextType: a.TextType, JSON: a.JSON, SubType: a.SubType}
@@ -60,8 +61,14 @@ func send(ctx context.Context, r *run, a sendArgs) (any, error) {
 		checkCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), sendCheckTimeout)
 		defer cancel()
 	}
-	if id, found, ferr := r.sess.FindLine(checkCtx, a.ChatID, line, since); ferr == nil && found {
+	id, found, ferr := r.sess.FindLine(checkCtx, a.ChatID, line, since)
+	switch {
+	case ferr != nil:
+	case found:
 		return sendResult{EventID: id}, nil
+	case settled(err):
+		// Not posted, and not on its way: a retry may post at once.
+		e.Ambiguous = false
 	}
 	return nil, e
 }

@@ -48,7 +48,18 @@ type AgentConfig struct {
 	// AutoAccept accepts ringing chats at once [false]: for bots that must
 	// not lose a chat to the 20 s accept window.
 	AutoAccept bool
+	// RestoreAvailability sets the availability the bridge last set (GoOnline
+	// or an agent.status command) again when the service changed it, e.g.
+	// Away after a ring was not accepted in time (§5.9); at most once per
+	// RestoreMinGap [false: the service's decision stands].
+	RestoreAvailability bool
 }
+
+// RestoreMinGap is the least time between two restores of an agent's
+// availability: a bot that never answers is rung, set Away after the 20 s
+// accept window and restored at most this often, so each visitor it holds
+// up waits 20 s and such rings stay rare.
+const RestoreMinGap = time.Minute
 
 // Config of a Worker; zero values get the defaults in brackets.
 type Config struct {
