@@ -88,7 +88,7 @@ func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error 
 		want = lpchat.Online // what startupStatus set
 	}
 	if stale || !w.cfg.Agent.RestoreAvailability || want == "" || st.Chat == want || st.Chat == "" ||
-		time.Since(w.lastRestore) < RestoreMinGap {
+		time.Since(w.lastRestore) < w.cfg.RestoreMinGap {
 		return nil
 	}
 	return w.restoreStatus(ctx, as, want)
