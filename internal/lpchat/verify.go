@@ -172,23 +172,35 @@ func (s *AgentSession) ChatEnded(ctx context.Context, chatID string) (bool, erro
 // ended yet is ended once more. It returns ErrAmbiguous only when the state
 // cannot be read.
 func (s *AgentSession) EndChatVerified(ctx context.Context, chatID string) error {
+	return verifiedOnce(ctx,
+		func() error { return s.EndChat(ctx, chatID) },
+		func(err error) bool { return errors.Is(err, ErrBadRequest) },
+		func(ctx context.Context) (bool, error) { return s.ChatEnded(ctx, chatID) })
+}
+
+// verifiedOnce runs do. After an ambiguous failure, or a second try's
+// failure that refusedAsDone says a first try's success would explain,
+// done tells whether the call took effect; when it did not, do runs once
+// more. The call's error stands when done cannot tell.
+func verifiedOnce(ctx context.Context, do func() error, refusedAsDone func(error) bool,
+	done func(context.Context) (bool, error)) error {
 	var err error
 	for try := range 2 {
-		if err = s.EndChat(ctx, chatID); err == nil {
+		if err = do(); err == nil {
 			return nil
 		}
-		if !errors.Is(err, ErrAmbiguous) && (try == 0 || !errors.Is(err, ErrBadRequest)) {
+		if !errors.Is(err, ErrAmbiguous) && (try == 0 || !refusedAsDone(err)) {
 			return err
 		}
 		cctx, cancel := checkContext(ctx)
-		ended, ferr := s.ChatEnded(cctx, chatID)
+		ok, ferr := done(cctx)
 		cancel()
 		switch {
 		case ferr != nil:
 			return err
-		case ended:
+		case ok:
 			return nil
-		case ctx.Err() != nil || try == 1:
+		case ctx.Err() != nil:
 			return err
 		}
 	}
@@ -219,27 +231,10 @@ func (s *AgentSession) TransferDone(ctx context.Context, chatID string, since ti
 // whether it was transferred since since; when not, the transfer is tried
 // once more. It returns ErrAmbiguous only when the chat cannot be read.
 func (s *AgentSession) TransferVerified(ctx context.Context, chatID string, t Transfer, since time.Time) error {
-	var err error
-	for try := range 2 {
-		if err = s.Transfer(ctx, chatID, t); err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrAmbiguous) && (try == 0 || statusOf(err) != http.StatusForbidden) {
-			return err
-		}
-		cctx, cancel := checkContext(ctx)
-		done, ferr := s.TransferDone(cctx, chatID, since)
-		cancel()
-		switch {
-		case ferr != nil:
-			return err
-		case done:
-			return nil
-		case ctx.Err() != nil || try == 1:
-			return err
-		}
-	}
-	return err
+	return verifiedOnce(ctx,
+		func() error { return s.Transfer(ctx, chatID, t) },
+		func(err error) bool { return statusOf(err) == http.StatusForbidden },
+		func(ctx context.Context) (bool, error) { return s.TransferDone(ctx, chatID, since) })
 }
 
 // statusOf is the HTTP status of an lpchat error, 0 when there is none.

@@ -1,6 +1,7 @@
 package lpchat_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -47,6 +48,18 @@ func ringing(t *testing.T, e *simEnv, s *lpchat.AgentSession, skill string) stri
 	return id
 }
 
+// chatting starts a simulator with seed, bot.one Online holding one chat.
+func chatting(t *testing.T, seed int64) (*simEnv, *lpchat.AgentSession, context.Context, string) {
+	t.Helper()
+	e := newSim(t, lpsim.Config{Seed: seed})
+	s := e.online(t, simBot)
+	ctx := testCtx(t)
+	chatID := ringing(t, e, s, skillSup)
+	_, err := s.Accept(ctx)
+	must(t, err)
+	return e, s, ctx, chatID
+}
+
 func TestVerifiedOnceCalls(t *testing.T) {
 	for _, after := range []bool{true, false} {
 		name := "502 before the service acted"
@@ -65,12 +78,7 @@ func TestVerifiedOnceCalls(t *testing.T) {
 // verifySendLine: the bare call is ambiguous; FindLine tells whether the
 // line is there (the retry policy across runs lives in the commands).
 func verifySendLine(t *testing.T, after bool) {
-	e := newSim(t, lpsim.Config{Seed: 3})
-	s := e.online(t, simBot)
-	ctx := testCtx(t)
-	chatID := ringing(t, e, s, skillSup)
-	_, err := s.Accept(ctx)
-	must(t, err)
+	e, s, ctx, chatID := chatting(t, 3)
 	since := time.Now().Add(-time.Second)
 	line := lpchat.Line{Text: "exactly once"}
 	gateway502(e, "/events", after)
@@ -120,12 +128,7 @@ func verifyAccept(t *testing.T, after bool) {
 
 // verifyEnd: the chat ends once, and the verified call says so.
 func verifyEnd(t *testing.T, after bool) {
-	e := newSim(t, lpsim.Config{Seed: 5})
-	s := e.online(t, simBot)
-	ctx := testCtx(t)
-	chatID := ringing(t, e, s, skillSup)
-	_, err := s.Accept(ctx)
-	must(t, err)
+	e, s, ctx, chatID := chatting(t, 5)
 	gateway502(e, "/events", after)
 	if err := s.EndChatVerified(ctx, chatID); err != nil {
 		t.Fatalf("EndChatVerified: %v", err)
@@ -137,13 +140,8 @@ func verifyEnd(t *testing.T, after bool) {
 
 // verifyTransfer: the chat is transferred once (one transfer system line).
 func verifyTransfer(t *testing.T, after bool) {
-	e := newSim(t, lpsim.Config{Seed: 6})
-	s := e.online(t, simBot)
+	e, s, ctx, chatID := chatting(t, 6)
 	e.online(t, simAnn)
-	ctx := testCtx(t)
-	chatID := ringing(t, e, s, skillSup)
-	_, err := s.Accept(ctx)
-	must(t, err)
 	since := time.Now().Add(-time.Second)
 	gateway502(e, "/transfer", after)
 	if err := s.TransferVerified(ctx, chatID, lpchat.Transfer{SkillID: skillBill, Text: "over to you"}, since); err != nil {
@@ -159,12 +157,7 @@ func verifyTransfer(t *testing.T, after bool) {
 // A transfer refused for another reason than having happened stays an
 // error, and a verification that cannot read the chat leaves it ambiguous.
 func TestVerifiedTransferErrors(t *testing.T) {
-	e := newSim(t, lpsim.Config{Seed: 7})
-	s := e.online(t, simBot)
-	ctx := testCtx(t)
-	chatID := ringing(t, e, s, skillSup)
-	_, err := s.Accept(ctx)
-	must(t, err)
+	e, s, ctx, chatID := chatting(t, 7)
 	since := time.Now().Add(-time.Second)
 	// Nobody can take Billing (Ann is offline): 400, not verified away.
 	if err := s.TransferVerified(ctx, chatID, lpchat.Transfer{SkillID: skillBill}, since); !errors.Is(err, lpchat.ErrBadRequest) {
@@ -173,7 +166,7 @@ func TestVerifiedTransferErrors(t *testing.T) {
 	e.online(t, simAnn)
 	gateway502(e, "/transfer", true)
 	e.sim.InjectFault(lpsim.Fault{Method: "GET", PathContains: "/events", Status: 500, Count: 10})
-	err = s.TransferVerified(ctx, chatID, lpchat.Transfer{SkillID: skillBill}, since)
+	err := s.TransferVerified(ctx, chatID, lpchat.Transfer{SkillID: skillBill}, since)
 	if !errors.Is(err, lpchat.ErrAmbiguous) {
 		t.Errorf("unverifiable transfer: err = %v, want ErrAmbiguous", err)
 	}
