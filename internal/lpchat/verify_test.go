@@ -3,6 +3,7 @@ package lpchat_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +174,22 @@ func TestVerifiedTransferErrors(t *testing.T) {
 	e.sim.ClearFaults()
 	if n := simCount(t, e, chatID, func(v lpsim.EventView) bool { return v.SystemMessageID == 15 }); n != 1 {
 		t.Errorf("%d transfers, want 1", n)
+	}
+}
+
+// Submitting the survey is a PUT that replaces the answers (§5.20), so it
+// stays retried on a 5xx: a 502 after the simulator stored them leaves the
+// same answers, and the call succeeds.
+func TestSurveySubmitRetriedAfterGateway502(t *testing.T) {
+	e, s, ctx, chatID := chatting(t, 10)
+	e.sim.InjectFault(lpsim.Fault{Method: "PUT", PathContains: "/survey", Status: 502, AfterHandle: true})
+	answers := []lpchat.SurveyAnswer{{QuestionID: "3001", Value: "Billing"}, {QuestionID: "3002", Value: "Yes"}}
+	if err := s.SubmitSurvey(ctx, chatID, answers); err != nil {
+		t.Fatalf("SubmitSurvey after a 502: %v", err)
+	}
+	raw, err := s.Survey(ctx, chatID)
+	must(t, err)
+	if !strings.Contains(string(raw), `"lastKnownValue":"Billing"`) || strings.Contains(string(raw), "Billing,Billing") {
+		t.Errorf("survey after the retried submit: %s", raw)
 	}
 }
