@@ -31,6 +31,8 @@ type agentEntry struct {
 	AccessTokenSecret string `json:"accessTokenSecret"`
 	GoOnline          *bool  `json:"goOnline"`
 	AutoAccept        bool   `json:"autoAccept"`
+	// RestoreAvailability: see Config.AgentRestoreAvailability.
+	RestoreAvailability bool `json:"restoreAvailability"`
 }
 
 // loadAgents reads the agents the bridge runs: from the agents file, or the
@@ -44,6 +46,7 @@ func loadAgents(cfg Config) ([]poller.AgentConfig, error) {
 			AccessToken: cfg.AgentAccessToken, AccessTokenSecret: cfg.AgentAccessTokenSecret,
 			GoOnline: &cfg.AgentGoOnline, AutoAccept: cfg.AgentAutoAccept,
 		}
+		e.RestoreAvailability = cfg.AgentRestoreAvailability
 		a, err := e.agentConfig()
 		if err != nil {
 			return nil, fmt.Errorf("agent from environment: %w", err)
@@ -105,6 +108,8 @@ func (e agentEntry) agentConfig() (poller.AgentConfig, error) {
 		Credentials: cr,
 		GoOnline:    goOnline,
 		AutoAccept:  e.AutoAccept,
+
+		RestoreAvailability: e.RestoreAvailability,
 	}, nil
 }
 

@@ -51,6 +51,10 @@ type Config struct {
 	AgentGoOnline bool `envconfig:"AGENT_GO_ONLINE" default:"true" desc:"set the agent Online when its session starts"`
 	// AgentAutoAccept accepts ringing chats at once.
 	AgentAutoAccept bool `envconfig:"AGENT_AUTO_ACCEPT" default:"false" desc:"accept ringing chats at once (otherwise chat.accept commands take them)"`
+	// AgentRestoreAvailability sets the env agent's availability back after
+	// the service changed it (Away after a missed ring); off by default, so
+	// a bot that does not answer is not rung again and again.
+	AgentRestoreAvailability bool `envconfig:"AGENT_RESTORE_AVAILABILITY" default:"false" desc:"set the agent's availability back (at most once a minute) after the service changed it, e.g. Away after a ring was not accepted within 20 s; see Routing"`
 
 	// PollInterval is the time between polls of one agent.
 	PollInterval time.Duration `envconfig:"POLL_INTERVAL" default:"2s" desc:"time between two polls of one agent (LivePerson asks for at least 2s)"`

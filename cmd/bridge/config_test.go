@@ -156,6 +156,9 @@ func bridgeOwnedDefaults() map[string]string {
 		"LogFormat":           "the bridge's logger (main.go)",
 		"LogLevel":            "the bridge's logger (main.go)",
 		"ShowEvents":          "the bridge's terminal view (view.go)",
+
+		// The poller's zero value is off too (poller.AgentConfig).
+		"AgentRestoreAvailability": "the single agent from the environment is the bridge's (agents.go)",
 	}
 }
 

@@ -102,8 +102,8 @@ func TestDurableRoutedTransientDeadLetters(t *testing.T) {
 	standby := newReplica(e.sessions)
 	e.startWith(t, cfg, standby)
 
-	// Each try posts twice (one lpchat retry): exactly MaxDeliver tries fail.
-	e.sim.InjectFault(lpsim.Fault{PathContains: "/events", Method: "POST", Status: 503, Count: 2 * cfg.MaxDeliver})
+	// Each try posts once (a 5xx on a send is not retried by lpchat): exactly MaxDeliver tries fail.
+	e.sim.InjectFault(lpsim.Fault{PathContains: "/events", Method: "POST", Status: 503, Count: cfg.MaxDeliver})
 	e.publishDurable(t, agentOne, commands.ChatSend, map[string]any{"id": "doomed", "chatId": chatID, "text": "doomed line"}, "")
 	e.waitDelivered(t, uint64(cfg.MaxDeliver)+1)
 	e.startWith(t, cfg, owner)

@@ -203,7 +203,7 @@ func TestDurableRedeliveryRecovers(t *testing.T) {
 	e := newEnv(t)
 	e.start(t, durableConfig())
 	chatID := e.chattingChat(t, agentOne, skillA)
-	// Two 503s: the first delivery (one lpchat retry) fails, the second works.
+	// Two 503s: the first two deliveries fail (lpchat does not retry a send), the third works.
 	e.sim.InjectFault(lpsim.Fault{PathContains: "/events", Method: "POST", Status: 503, Count: 2})
 	e.publishDurable(t, agentOne, commands.ChatSend, map[string]any{"id": "retry-me", "chatId": chatID, "text": "persistent"}, "")
 	res := e.result(t, "retry-me")

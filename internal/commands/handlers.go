@@ -33,8 +33,19 @@ type handler func(ctx context.Context, r *run) (any, error)
 // empty is the result of commands that return nothing: {}.
 type empty struct{}
 
+// accept takes the next ringing chat. Accepting is not idempotent (a second
+// accept takes a second chat), so the chats held before are read first: an
+// accept that failed ambiguously is judged by whether a new one appeared.
+// Without that list (its read failed) an ambiguous accept stays ambiguous.
 func accept(ctx context.Context, r *run, _ noArgs) (any, error) {
-	chatID, err := r.sess.Accept(ctx)
+	held, herr := r.sess.HeldChats(ctx)
+	var chatID string
+	var err error
+	if herr == nil {
+		chatID, err = r.sess.AcceptVerified(ctx, func(id string) bool { return held[id] })
+	} else {
+		chatID, err = r.sess.Accept(ctx)
+	}
 	if err != nil {
 		return nil, acceptError(ctx, r.sess, err)
 	}
@@ -70,30 +81,32 @@ func typing(ctx context.Context, r *run, a typingArgs) (any, error) {
 
 // closeChat ends a chat. Ending is not idempotent on the service (a second
 // end is refused), so a retry after an ambiguous failure first looks
-// whether the chat already ended.
+// whether the chat already ended, and so does a failed end (verified by
+// lpchat).
 func closeChat(ctx context.Context, r *run, a chatArgs) (any, error) {
-	if r.recheck && chatEnded(ctx, r.sess, a.ChatID) {
-		return empty{}, nil
-	}
-	if err := r.sess.EndChat(ctx, a.ChatID); err != nil {
-		e := upstreamError(ctx, err, true)
-		if e.Ambiguous && chatEnded(ctx, r.sess, a.ChatID) {
+	if r.recheck {
+		if ended, err := r.sess.ChatEnded(ctx, a.ChatID); err == nil && ended {
 			return empty{}, nil
 		}
-		return nil, e
+	}
+	if err := r.sess.EndChatVerified(ctx, a.ChatID); err != nil {
+		return nil, upstreamError(ctx, err, true)
 	}
 	return empty{}, nil
 }
 
-// chatEnded reports whether the chat's info says it ended; false when unknown.
-func chatEnded(ctx context.Context, sess *lpchat.AgentSession, chatID string) bool {
-	info, err := sess.ChatInfo(ctx, chatID)
-	return err == nil && lpchat.ChatState(info.State) == lpchat.ChatEnded
-}
-
+// transfer moves a chat away. A second transfer of a chat that already left
+// is refused, so a retry after an ambiguous failure first looks whether it
+// left since the command's first try, and so does a failed transfer.
 func transfer(ctx context.Context, r *run, a transferArgs) (any, error) {
+	since := r.started.Add(-r.clockSkew)
+	if r.recheck {
+		if done, err := r.sess.TransferDone(ctx, a.ChatID, since); err == nil && done {
+			return empty{}, nil
+		}
+	}
 	t := lpchat.Transfer{SkillID: string(a.SkillID), AgentID: string(a.AgentID), Text: a.Text}
-	if err := r.sess.Transfer(ctx, a.ChatID, t); err != nil {
+	if err := r.sess.TransferVerified(ctx, a.ChatID, t, since); err != nil {
 		return nil, upstreamError(ctx, err, true)
 	}
 	return empty{}, nil

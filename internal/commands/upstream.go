@@ -23,6 +23,8 @@ func upstreamError(ctx context.Context, err error, chatScoped bool) *Error {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		return out(CodeTimeout)
+	case ambiguous && status(err) >= 500:
+		return out(CodeUpstreamError) // the service failed, perhaps after acting
 	case ambiguous:
 		return out(CodeTimeout)
 	case errors.Is(err, lpchat.ErrAuth):
@@ -47,6 +49,15 @@ func upstreamError(ctx context.Context, err error, chatScoped bool) *Error {
 		return out(CodeTimeout)
 	}
 	return out(CodeInternal)
+}
+
+// settled reports an ambiguous failure that a look at the chat settles:
+// the service answered (a 5xx), so it is done with the request, and what
+// the chat shows now is what it did. Only a gateway timeout (504), like a
+// timeout of our own, may leave the request still running there.
+func settled(err error) bool {
+	s := status(err)
+	return s >= 500 && s != http.StatusGatewayTimeout
 }
 
 // status is the HTTP status of an lpchat error, 0 when there is none.

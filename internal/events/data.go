@@ -20,6 +20,7 @@ const (
 	StatusCauseCommand = "command" // an agent.status command
 	StatusCauseService = "service" // the service changed it (e.g. Away after a missed ring)
 	StatusCauseStartup = "startup" // the bridge set it when the session started
+	StatusCauseRestore = "restore" // the bridge set it back after the service changed it (restoreAvailability)
 )
 
 // Values of AcceptedData.AcceptedBy.

@@ -21,6 +21,9 @@ type outcome struct {
 type callKind struct {
 	login bool // login rules: 429 waits LoginMinRetryAfter, 451 is ErrBlocked
 	once  bool // non-idempotent: never retried after it may have been sent
+	// reaped marks a once call whose double the service cleans up by itself
+	// (a second agent session, reaped when idle, §8): a 5xx is retried.
+	reaped bool
 }
 
 // retryState counts the retries spent so far, per budget.
@@ -55,6 +58,11 @@ func (p RetryPolicy) decide(k callKind, o outcome, st *retryState) verdict {
 	case s == http.StatusTooManyRequests:
 		return p.rateLimitRetry(k, o, st)
 	case s >= 500 && s <= 599:
+		if k.once && !k.reaped {
+			// A gateway's 502/504 may come after the service acted: a blind
+			// retry would post twice. The caller checks first (verify.go).
+			return verdict{sentinels: []error{ErrServer, ErrAmbiguous}}
+		}
 		return p.serverRetry(o, st)
 	case s >= 400 && s <= 499:
 		return verdict{sentinels: []error{ErrBadRequest}}

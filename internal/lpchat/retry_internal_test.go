@@ -43,13 +43,19 @@ func TestRetryDecide(t *testing.T) {
 			{st(500), retry(5 * s)}, {st(502), retry(10 * s)}, {st(503), retry(15 * s)}, {st(500), fail(ErrServer)}}},
 		{"network errors share the 5xx budget", callKind{}, []step{
 			{net, retry(5 * s)}, {st(500), retry(10 * s)}, {netSent, retry(15 * s)}, {net, fail(ErrServer)}}},
-		{"non-idempotent: 5xx answers are retried", callKind{once: true}, []step{
+		{"non-idempotent: a 5xx is ambiguous (a gateway may answer after the service acted)", callKind{once: true}, []step{
+			{st(502), fail(ErrServer, ErrAmbiguous)}}},
+		{"non-idempotent: a 504 is ambiguous", callKind{once: true}, []step{
+			{st(504), fail(ErrServer, ErrAmbiguous)}}},
+		{"non-idempotent but reaped: 5xx answers are retried", callKind{once: true, reaped: true}, []step{
 			{st(500), retry(5 * s)}, {st(503), retry(10 * s)}}},
 		{"non-idempotent: unsent network error retried", callKind{once: true}, []step{
 			{net, retry(5 * s)}}},
 		{"non-idempotent: sent network error is ambiguous", callKind{once: true}, []step{
 			{netSent, fail(ErrServer, ErrAmbiguous)}}},
 		{"non-idempotent: ambiguous after a retry", callKind{once: true}, []step{
+			{net, retry(5 * s)}, {netSent, fail(ErrServer, ErrAmbiguous)}}},
+		{"non-idempotent but reaped: sent network error is ambiguous", callKind{once: true, reaped: true}, []step{
 			{st(500), retry(5 * s)}, {netSent, fail(ErrServer, ErrAmbiguous)}}},
 		{"429 waits at least 1 s", callKind{}, []step{
 			{st(429), retry(s)}, {ra(429, 0), retry(s)}, {ra(429, 3*s), retry(3 * s)}, {st(429), fail(ErrRateLimited)}}},

@@ -177,24 +177,71 @@ func TestNonIdempotentNotRetriedWhenAmbiguous(t *testing.T) {
 	}
 }
 
-func TestNonIdempotentRetriedOnServerAnswers(t *testing.T) {
+// A 5xx on a non-idempotent call may come after the service acted (a
+// gateway's 502/504): not retried, ErrAmbiguous, for the caller to check.
+// A 429 says the service did not act: retried.
+func TestNonIdempotentServerAnswerIsAmbiguous(t *testing.T) {
+	for name, op := range nonIdempotent() {
+		if name == "start agent session" {
+			continue // reaped when orphaned: retried (TestStartAgentSessionRetriedOn5xx)
+		}
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			s := session(t, f)
+			var n atomic.Int32
+			f.handle(op.route, func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				writeJSON(w, http.StatusBadGateway, ``)
+			})
+			err := op.call(testCtx(t), s)
+			if !errors.Is(err, lpchat.ErrAmbiguous) || !errors.Is(err, lpchat.ErrServer) {
+				t.Errorf("err = %v, want ErrAmbiguous and ErrServer", err)
+			}
+			if n.Load() != 1 {
+				t.Errorf("%d requests, want 1 (no retry)", n.Load())
+			}
+		})
+	}
+}
+
+func TestNonIdempotentRetriedOnRateLimit(t *testing.T) {
 	f := newFake(t)
 	s := session(t, f)
 	var n atomic.Int32
 	f.handle("POST /agentSession/"+testASID+"/chat/"+testChatID+"/events", func(w http.ResponseWriter, r *http.Request) {
-		switch n.Add(1) {
-		case 1:
-			writeJSON(w, 503, ``)
-		case 2:
+		if n.Add(1) == 1 {
 			w.Header().Set("Retry-After", "0")
 			writeJSON(w, 429, ``)
-		default:
-			writeJSON(w, 201, f.expand(`{"chatEventLocation":{"link":{"@href":"{chat}/events/12","@rel":"location"}}}`))
+			return
 		}
+		writeJSON(w, 201, f.expand(`{"chatEventLocation":{"link":{"@href":"{chat}/events/12","@rel":"location"}}}`))
 	})
 	id, err := s.SendLine(testCtx(t), testChatID, lpchat.Line{Text: "hi"})
-	if err != nil || id != 12 || n.Load() != 3 {
+	if err != nil || id != 12 || n.Load() != 2 {
 		t.Errorf("SendLine = %d, %v after %d requests", id, err, n.Load())
+	}
+}
+
+// A second agent session is reaped by the service when idle, so starting
+// one is retried on a 5xx.
+func TestStartAgentSessionRetriedOn5xx(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, f)
+	ctx := testCtx(t)
+	if _, err := c.Login(ctx, lpchat.Credentials{Username: testUser, Password: testPassword}); err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	var n atomic.Int32
+	f.handle("POST /agentSession", func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			writeJSON(w, http.StatusBadGateway, ``)
+			return
+		}
+		writeJSON(w, 201, `{"agentSessionLocation":{"link":{"@href":"`+f.base()+`/agentSession/`+testASID+`","@rel":"location"}}}`)
+	})
+	s, err := c.StartAgentSession(ctx)
+	if err != nil || s.ID != testASID || n.Load() != 2 {
+		t.Errorf("StartAgentSession = %v, %v after %d requests", s, err, n.Load())
 	}
 }
 

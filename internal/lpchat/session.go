@@ -24,8 +24,9 @@ type AgentSession struct {
 
 // StartAgentSession creates an agent session: POST {base}/agentSession with
 // {"loginData": ""}; the service answers 201 (an older doc: 200) with the
-// session's link. Not retried on ambiguous failures (ErrAmbiguous): an
-// orphaned session is reaped by the service after ~400 s of inactivity.
+// session's link. Not retried on ambiguous network failures (ErrAmbiguous),
+// but retried on a 5xx: an orphaned session is reaped by the service after
+// ~400 s of inactivity.
 func (c *Client) StartAgentSession(ctx context.Context) (*AgentSession, error) {
 	const op = "start agent session"
 	base, err := c.baseURL(ctx)
@@ -34,7 +35,7 @@ func (c *Client) StartAgentSession(ctx context.Context) (*AgentSession, error) {
 	}
 	res, err := c.send(ctx, call{
 		name: OpAgentSessionStart, op: op, method: http.MethodPost, url: apiURL(base + "/agentSession"),
-		body: []byte(`{"loginData":""}`), bearer: true, kind: callKind{once: true},
+		body: []byte(`{"loginData":""}`), bearer: true, kind: callKind{once: true, reaped: true},
 	})
 	if err != nil {
 		return nil, err

@@ -29,6 +29,7 @@ type Simulator struct {
 	faults []faultRule
 
 	requests atomic.Int64
+	budget   requestBudget // budget9.go
 
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
@@ -98,6 +99,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
+	if s.overBudget(w, r) {
+		return
+	}
 	if f, ok := s.takeFault(r); ok {
 		s.serveFaulted(w, r, f)
 		return

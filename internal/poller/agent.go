@@ -16,6 +16,7 @@ const (
 	causeStartup = events.StatusCauseStartup
 	causeService = events.StatusCauseService
 	causeCommand = events.StatusCauseCommand
+	causeRestore = events.StatusCauseRestore
 )
 
 // emitAgent queues an agent-level event. build applies the change to the
@@ -130,6 +131,7 @@ func (w *Worker) SetAvailability(ctx context.Context, a lpchat.Availability) (lp
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.statusGen++
+	w.wanted = st.Chat
 	w.noteStatus(st.Chat, causeCommand)
 	if err := w.flushAgentLocked(ctx); err != nil {
 		// Queued; the poll loop publishes it at its next tick.

@@ -48,7 +48,18 @@ type AgentConfig struct {
 	// AutoAccept accepts ringing chats at once [false]: for bots that must
 	// not lose a chat to the 20 s accept window.
 	AutoAccept bool
+	// RestoreAvailability sets the availability the bridge last set (GoOnline
+	// or an agent.status command) again when the service changed it, e.g.
+	// Away after a ring was not accepted in time (§5.9); at most once per
+	// Config.RestoreMinGap [false: the service's decision stands].
+	RestoreAvailability bool
 }
+
+// DefaultRestoreMinGap is the least time between two restores of an agent's
+// availability: a bot that never answers is rung, set Away after the 20 s
+// accept window and restored at most this often, so each visitor it holds
+// up waits 20 s and such rings stay rare.
+const DefaultRestoreMinGap = time.Minute
 
 // Config of a Worker; zero values get the defaults in brackets.
 type Config struct {
@@ -80,6 +91,9 @@ type Config struct {
 	// Tracer traces every poll tick as a span "lpbridge.poll"; the events
 	// a tick publishes carry its traceparent [nil = no tracing].
 	Tracer trace.TracerProvider
+	// RestoreMinGap is the least time between two restores of the
+	// availability (AgentConfig.RestoreAvailability) [1m]. Tests shrink it.
+	RestoreMinGap time.Duration
 	// Lease makes the worker the agent's only owner across replicas
 	// (DESIGN.md §4.4): it logs in and polls only while it holds the lease,
 	// renewing it every TTL/3 [nil = no lease: the only worker of the agent].
@@ -104,6 +118,9 @@ func (c *Config) setDefaults() {
 	}
 	if len(c.ReloginBackoff) == 0 {
 		c.ReloginBackoff = DefaultReloginBackoff()
+	}
+	if c.RestoreMinGap == 0 {
+		c.RestoreMinGap = DefaultRestoreMinGap
 	}
 	if c.Agent.Credentials.Username == "" {
 		c.Agent.Credentials.Username = c.Agent.LoginName
@@ -137,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionSyncEvery < 0 {
 		errs = append(errs, fmt.Errorf("invalid SessionSyncEvery %d: must be positive", c.SessionSyncEvery))
+	}
+	if c.RestoreMinGap < 0 {
+		errs = append(errs, fmt.Errorf("invalid RestoreMinGap %v: must be positive", c.RestoreMinGap))
 	}
 	if c.Lease != nil && c.Lease.TTL() < 3*time.Millisecond {
 		errs = append(errs, fmt.Errorf("invalid Lease TTL %v: too short to renew every TTL/3", c.Lease.TTL()))

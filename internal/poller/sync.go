@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"time"
 
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
@@ -65,7 +66,9 @@ func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) erro
 }
 
 // syncStatus reads the availability and publishes agent.status (cause
-// "service") when it changed, e.g. Away after a missed ring.
+// "service") when it changed, e.g. Away after a missed ring. With
+// RestoreAvailability it then sets back what the bridge last set (cause
+// "restore").
 func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error {
 	w.mu.Lock()
 	gen := w.statusGen
@@ -75,10 +78,37 @@ func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error 
 		return sessionCall("availability", err)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if gen == w.statusGen { // else SetAvailability ran meanwhile and said it
+	stale := gen != w.statusGen // SetAvailability ran meanwhile and said it
+	if !stale {
 		w.noteStatus(st.Chat, causeService)
 	}
+	want := w.wanted
+	w.mu.Unlock()
+	if want == "" && w.cfg.Agent.GoOnline {
+		want = lpchat.Online // what startupStatus set
+	}
+	if stale || !w.cfg.Agent.RestoreAvailability || want == "" || st.Chat == want || st.Chat == "" ||
+		time.Since(w.lastRestore) < w.cfg.RestoreMinGap {
+		return nil
+	}
+	return w.restoreStatus(ctx, as, want)
+}
+
+// restoreStatus sets the availability the bridge wants again.
+func (w *Worker) restoreStatus(ctx context.Context, as *lpchat.AgentSession, want lpchat.Availability) error {
+	w.lastRestore = time.Now()
+	w.mu.Lock()
+	w.statusGen++
+	w.mu.Unlock()
+	st, err := as.SetAvailability(ctx, want)
+	if err != nil {
+		return sessionCall("restore availability", err)
+	}
+	w.log.Info("availability restored after the service changed it", "status", st.Chat)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.statusGen++
+	w.noteStatus(st.Chat, causeRestore)
 	return nil
 }
 

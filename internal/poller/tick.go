@@ -103,12 +103,14 @@ func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
 		return nil
 	}
 	for range r.Count {
-		id, err := as.Accept(ctx)
+		// A chat the worker does not poll yet, in chatSessions after an
+		// ambiguous accept, is the one it took (AcceptVerified).
+		id, err := as.AcceptVerified(ctx, w.knows)
 		switch {
 		case errors.Is(err, lpchat.ErrNotRinging):
 			return nil
 		case errors.Is(err, lpchat.ErrAmbiguous):
-			// It may have been taken: the next tick's chatSessions tells.
+			// Still unknown: the next tick's chatSessions tells.
 			w.forceSync, w.acceptedBy = true, acceptedByAuto
 			return fmt.Errorf("poller: accept: %w", err)
 		case errors.Is(err, lpchat.ErrNotFound), errors.Is(err, lpchat.ErrBadRequest):
@@ -124,6 +126,18 @@ func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
 		}
 	}
 	return nil
+}
+
+// knows reports whether the worker polls the chat, has put it aside, or
+// was handed it by Track (a command took it).
+func (w *Worker) knows(id string) bool {
+	if _, ok := w.chats[id]; ok || w.ignored[id] {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, handed := w.handed[id]
+	return handed
 }
 
 // adopt starts polling a chat the agent took; the chat's next poll

@@ -57,6 +57,11 @@ type Worker struct {
 	statusGen    int64          // counts SetAvailability calls, to drop stale reads
 	handed       map[string]string
 
+	// wanted is the availability a command set last (guarded by mu);
+	// lastRestore is when RestoreAvailability last set it again (poll loop).
+	wanted      lpchat.Availability
+	lastRestore time.Time
+
 	// Owned by the Run goroutine.
 	loaded      bool
 	ownID       string           // the agent's id (§5.5), to tell when a chat moved on
