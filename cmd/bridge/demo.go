@@ -11,6 +11,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/lpsim/console"
 	"github.com/lpbridge/lpbridge/internal/poller"
 )
 
@@ -58,6 +59,7 @@ func startEmbeddedSim(ctx context.Context, cfg Config, logger *slog.Logger) (str
 	}
 	url := "http://" + ln.Addr().String()
 	logger.Info("embedded LivePerson simulator started", "url", url, "account", lpsim.DemoAccountID)
+	logger.Info("visitor console", "url", url+console.Prefix)
 	stop := func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/lpsim/console"
 )
 
 // shutdownTimeout bounds the graceful shutdown.
@@ -142,6 +143,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		o.account, strings.Join(o.agents, ", "), strings.Join(skillIDs, ", "))
 	fmt.Fprintf(stdout, "lpsim: start with: curl '%s/api/account/%s/service/agentVep/baseURI.json?version=1.0'\n", base, o.account)
 	fmt.Fprintln(stdout, "lpsim: curl walkthrough: README, section Simulator; control API under /sim/ (see internal/lpsim/doc.go)")
+	fmt.Fprintf(stdout, "lpsim: visitor console: %s%s\n", base, console.Prefix)
 	if o.script.ChatsPerMinute > 0 {
 		sim.StartScriptedVisitors(ctx, o.account, o.script)
 		fmt.Fprintf(stdout, "lpsim: scripted visitors: %g chats per minute\n", o.script.ChatsPerMinute)

@@ -76,6 +76,9 @@ func parseDuration(v string) (time.Duration, error) {
 func (s *Simulator) serveControl(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, controlPrefix), "/"), "/")
 	route := r.Method + " " + strings.Join(segs, "/")
+	if s.serveConsoleControl(w, r, segs) {
+		return
+	}
 	var err error
 	switch {
 	case route == "GET stats":

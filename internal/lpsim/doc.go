@@ -100,6 +100,8 @@
 // It is not authenticated: serve it on loopback only. Control calls are not
 // counted by Requests and never faulted.
 //
+//	GET    /sim/accounts                                 {"accounts": [ids]}
+//	GET    /sim/accounts/{acct}                          AccountView: skills, agents (availability, ringing, chats), open chats
 //	POST   /sim/accounts/{acct}                          create an account
 //	POST   /sim/accounts/{acct}/skills                   SkillSpec JSON {"id"?, "name"}
 //	POST   /sim/accounts/{acct}/agents                   AgentSpec JSON {"loginName", "password", "skillIds", ...}
@@ -119,6 +121,11 @@
 //	                                                     "latency": "250ms", "drop", "afterHandle"} → 201
 //	DELETE /sim/faults                                   clear every fault
 //	GET    /sim/stats                                    {"requests": n}
+//
+// # Visitor console
+//
+// Under /console/ (package console, embedded files): a page on which a
+// person plays visitors with the control API above. Not counted, not faulted.
 //
 // # Determinism
 //

@@ -92,10 +92,14 @@ func (s *Simulator) tick() {
 	}
 }
 
-// ServeHTTP serves the whole API and the control API under /sim/.
+// ServeHTTP serves the whole API, the control API under /sim/ and the
+// visitor console under /console/.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, controlPrefix) {
 		s.serveControl(w, r)
+		return
+	}
+	if s.serveConsole(w, r) {
 		return
 	}
 	s.requests.Add(1)
