@@ -38,6 +38,12 @@ type Config struct {
 	// StrictCookies rejects unsigned agent-session calls that lack the
 	// agent-session cookie with 401 [false].
 	StrictCookies bool
+	// ReapedStatus is what calls on an ended (reaped) agent session answer:
+	// 401, 403, 404, 410 or 400 [401] (session9.go).
+	ReapedStatus int
+	// FixedLoginTTL makes a login end LoginTTL after it was made, however
+	// often it is refreshed [false: refresh extends it] (session9.go).
+	FixedLoginTTL bool
 	// Now is the clock [time.Now]; tests may inject a fake one.
 	Now func() time.Time
 	// Logger receives debug logs of requests and state changes [discard].
@@ -77,6 +83,7 @@ func (c Config) Validate() error {
 	if c.LoginTTL < 0 {
 		errs = append(errs, fmt.Errorf("LoginTTL %v: %w", c.LoginTTL, ErrNegativeDuration))
 	}
+	errs = append(errs, c.validateSession9())
 	return errors.Join(errs...)
 }
 
