@@ -45,6 +45,7 @@ type Worker struct {
 	lastOK  atomic.Int64 // unix nanoseconds of the last good tick (or lease check while standing by); 0 = never
 	running atomic.Bool
 	owned   atomic.Bool // holds the lease (see Owns)
+	failed  atomic.Pointer[string] // why the login was refused for good (see Failed)
 	// stopped is closed by Stop.
 	stopped  chan struct{}
 	stopOnce sync.Once
@@ -67,6 +68,14 @@ type Worker struct {
 	lostSession bool             // the saved agent session is known to be gone
 	lastRefresh time.Time
 	gauges      gauges // this worker's share of the active agents and chats gauges
+
+	// Owned by the Run goroutine: the session keeping of lost.go.
+	serverFails   int           // session calls failing with 5xx in a row
+	loginAt       time.Time     // when the current login was made
+	loginTTL      time.Duration // its sessionTTl; 0 = unknown
+	nextLogin     time.Time     // no early re-login before this (it failed)
+	loginFails    int           // early re-logins failed in a row
+	countedFailed bool          // counted in the failed-agents gauge
 }
 
 // New returns a Worker for cfg.Agent. client must be the agent's own Client
@@ -153,6 +162,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer w.running.Store(false)
+	defer w.failedGauge(false)
 	for {
 		h, ok := w.takeLease(ctx)
 		if !ok {
@@ -196,15 +206,31 @@ func (w *Worker) stopping() bool {
 
 // runHeld runs the agent while the worker owns it: ctx ends when Run's
 // context ends or the lease is lost. It returns then, or after Stop.
+//
+// It is the one restart path: however the session was lost (lpchat's
+// ErrSessionLost, 5xx past the retry policy, a refused resume), the next
+// runSession logs in, starts a new agent session and takes the chats over
+// from chatSessions and the cursors. A session that worked for a while is
+// restarted at once (§9 mapping); one that died sooner counts as a failed
+// attempt, so that restarts back off by ReloginBackoff instead of hammering.
+// A login refused for good (loginFinal) ends the attempts: the worker waits,
+// failed, for Stop or the end of ctx.
 func (w *Worker) runHeld(ctx context.Context) {
 	failures := 0
 	for {
-		polled, err := w.runSession(ctx)
+		if w.Failed() != "" {
+			w.waitFailed(ctx)
+			return
+		}
+		worked, err := w.runSession(ctx)
 		if ctx.Err() != nil || w.stopping() {
 			return
 		}
-		if polled {
-			// The session worked for a while: re-login at once (§9 mapping).
+		if errors.Is(err, errLoginFinal) {
+			w.fail(ctx, err)
+			continue
+		}
+		if worked {
 			failures = 0
 			continue
 		}
@@ -218,9 +244,9 @@ func (w *Worker) runHeld(ctx context.Context) {
 }
 
 // runSession logs in, starts or resumes an agent session and polls it until
-// it is lost, ctx ends or Stop is called. polled says whether at least one
-// tick succeeded.
-func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
+// it is lost, ctx ends or Stop is called. worked says whether at least one
+// tick succeeded and the session lived at least the first ReloginBackoff.
+func (w *Worker) runSession(ctx context.Context) (worked bool, err error) {
 	if err := w.load(ctx); err != nil {
 		return false, err
 	}
@@ -228,11 +254,14 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	started := time.Now()
+	var polled bool
 	err = w.poll(ctx, as, &polled)
+	worked = polled && time.Since(started) >= w.cfg.reloginWait(0)
 	w.session.Store(nil)
 	w.agentDown()
 	if ctx.Err() != nil || errors.Is(err, errStopped) {
-		return polled, nil
+		return worked, nil
 	}
 	w.log.Warn("agent session lost", "agentSessionId", as.ID, "err", err)
 	w.cfg.Metrics.AgentSessionRestart(restartReason(err))
@@ -245,7 +274,7 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 		w.log.Warn("publishing agent events failed; will retry", "err", ferr)
 	}
 	w.mu.Unlock()
-	return polled, err
+	return worked, err
 }
 
 // stop runs when Run ends as the agent's owner: it saves the cursors of
