@@ -210,19 +210,21 @@ func (w *Worker) stopping() bool {
 // It is the one restart path: however the session was lost (lpchat's
 // ErrSessionLost, 5xx past the retry policy, a refused resume), the next
 // runSession logs in, starts a new agent session and takes the chats over
-// from chatSessions and the cursors. A session that worked for a while is
-// restarted at once (§9 mapping); one that died sooner counts as a failed
-// attempt, so that restarts back off by ReloginBackoff instead of hammering.
+// from chatSessions and the cursors. A session that polled is restarted at
+// once (§9 mapping), but when sessions keep dying within the first
+// ReloginBackoff of starting, the second such death counts as a failed
+// attempt, so that restarts back off instead of hammering the service.
 // A login refused for good (loginFinal) ends the attempts: the worker waits,
 // failed, for Stop or the end of ctx.
 func (w *Worker) runHeld(ctx context.Context) {
 	failures := 0
+	quick := false // the last session that polled died soon after it started
 	for {
 		if w.Failed() != "" {
 			w.waitFailed(ctx)
 			return
 		}
-		worked, err := w.runSession(ctx)
+		polled, lived, err := w.runSession(ctx)
 		if ctx.Err() != nil || w.stopping() {
 			return
 		}
@@ -230,8 +232,12 @@ func (w *Worker) runHeld(ctx context.Context) {
 			w.fail(ctx, err)
 			continue
 		}
-		if worked {
-			failures = 0
+		if polled && lived >= w.cfg.reloginWait(0) {
+			failures, quick = 0, false
+			continue
+		}
+		if polled && !quick {
+			quick = true
 			continue
 		}
 		wait := w.cfg.reloginWait(failures)
@@ -244,24 +250,23 @@ func (w *Worker) runHeld(ctx context.Context) {
 }
 
 // runSession logs in, starts or resumes an agent session and polls it until
-// it is lost, ctx ends or Stop is called. worked says whether at least one
-// tick succeeded and the session lived at least the first ReloginBackoff.
-func (w *Worker) runSession(ctx context.Context) (worked bool, err error) {
+// it is lost, ctx ends or Stop is called. polled says whether at least one
+// tick succeeded, lived how long the session ran.
+func (w *Worker) runSession(ctx context.Context) (polled bool, lived time.Duration, err error) {
 	if err := w.load(ctx); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	as, err := w.establish(ctx)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	started := time.Now()
-	var polled bool
 	err = w.poll(ctx, as, &polled)
-	worked = polled && time.Since(started) >= w.cfg.reloginWait(0)
+	lived = time.Since(started)
 	w.session.Store(nil)
 	w.agentDown()
 	if ctx.Err() != nil || errors.Is(err, errStopped) {
-		return worked, nil
+		return polled, lived, nil
 	}
 	w.log.Warn("agent session lost", "agentSessionId", as.ID, "err", err)
 	w.cfg.Metrics.AgentSessionRestart(restartReason(err))
@@ -274,7 +279,7 @@ func (w *Worker) runSession(ctx context.Context) (worked bool, err error) {
 		w.log.Warn("publishing agent events failed; will retry", "err", ferr)
 	}
 	w.mu.Unlock()
-	return worked, err
+	return polled, lived, err
 }
 
 // stop runs when Run ends as the agent's owner: it saves the cursors of
