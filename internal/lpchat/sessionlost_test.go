@@ -26,7 +26,10 @@ func TestSessionLostClassification(t *testing.T) {
 				"info":              func(ctx context.Context) error { _, err := s.Info(ctx); return err },
 				"incoming requests": func(ctx context.Context) error { _, err := s.IncomingRequests(ctx); return err },
 				"chat sessions":     func(ctx context.Context) error { _, err := s.ChatSessions(ctx); return err },
-				"resumed":           func(ctx context.Context) error { _, err := s.Client().ResumeAgentSession(s.ID).ChatSessions(ctx); return err },
+				"resumed": func(ctx context.Context) error {
+					_, err := s.Client().ResumeAgentSession(s.ID).ChatSessions(ctx)
+					return err
+				},
 			} {
 				err := call(ctx)
 				var ae *lpchat.APIError

@@ -40,7 +40,7 @@ func waitMetric(t *testing.T, m *telemetry.Metrics, name string, labels map[stri
 	})
 }
 
-func equals(want float64) func(float64) bool  { return func(v float64) bool { return v == want } }
+func equals(want float64) func(float64) bool { return func(v float64) bool { return v == want } }
 
 // TestMetricsFollowAChat: one chat from ring to end moves the counters, and
 // the gauges come back to where they were.

@@ -44,7 +44,7 @@ type Worker struct {
 	session atomic.Pointer[lpchat.AgentSession]
 	lastOK  atomic.Int64 // unix nanoseconds of the last good tick (or lease check while standing by); 0 = never
 	running atomic.Bool
-	owned   atomic.Bool // holds the lease (see Owns)
+	owned   atomic.Bool            // holds the lease (see Owns)
 	failed  atomic.Pointer[string] // why the login was refused for good (see Failed)
 	// stopped is closed by Stop.
 	stopped  chan struct{}
