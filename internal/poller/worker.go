@@ -44,11 +44,12 @@ type Worker struct {
 	session atomic.Pointer[lpchat.AgentSession]
 	lastOK  atomic.Int64 // unix nanoseconds of the last good tick (or lease check while standing by); 0 = never
 	running atomic.Bool
-	owned   atomic.Bool            // holds the lease (see Owns)
-	failed  atomic.Pointer[string] // why the login was refused for good (see Failed)
+	owned   atomic.Bool // holds the lease (see Owns)
 	// stopped is closed by Stop.
 	stopped  chan struct{}
 	stopOnce sync.Once
+	// failed says why the login was refused for good (see Failed).
+	failed atomic.Pointer[string]
 
 	// mu guards the agent-level state, shared with SetAvailability and Track.
 	mu           sync.Mutex
