@@ -237,8 +237,17 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		// TTL, so never less than that.
 		stallAfter := max(cfg.StallAfter, 2*cfg.PollInterval, cfg.LeaseTTL)
 		health.Register("poll."+a.LoginName, func(context.Context) error {
-			if !w.Healthy(stallAfter) {
+			if !w.Healthy(stallAfter) && w.Failed() == "" {
 				return fmt.Errorf("no successful poll for %s", stallAfter)
+			}
+			return nil
+		})
+		// An agent whose login LivePerson refused for good is named in
+		// /readyz's body but keeps it 200: the other agents work, and taking
+		// the pod out of service would not mend credentials.
+		health.RegisterSoft("agent."+a.LoginName, func(context.Context) error {
+			if why := w.Failed(); why != "" {
+				return fmt.Errorf("failed: %s", why)
 			}
 			return nil
 		})

@@ -57,6 +57,7 @@ func counting() map[string]func(*telemetry.Metrics) {
 		"EventPublishFailed":  func(m *telemetry.Metrics) { m.EventPublishFailed(events.TypeNames()[0]) },
 		"CommandHandled":      func(m *telemetry.Metrics) { m.CommandHandled(commands.Names()[0], telemetry.CommandOK) },
 		"AddAgentsActive":     func(m *telemetry.Metrics) { m.AddAgentsActive(1) },
+		"AddAgentsFailed":     func(m *telemetry.Metrics) { m.AddAgentsFailed(1) },
 		"AddChatsActive":      func(m *telemetry.Metrics) { m.AddChatsActive(2) },
 		"ObserveCursorLag":    func(m *telemetry.Metrics) { m.ObserveCursorLag(2 * time.Second) },
 		"LPDecodeSkipped":     func(m *telemetry.Metrics) { m.LPDecodeSkipped("info.startTime") },

@@ -25,7 +25,8 @@
 // Errors wrap the sentinels of errors.go and carry an *APIError. Requests
 // follow LivePerson's retry policy (§9, RetryPolicy): 5xx and network
 // failures are retried with backoff, 429 after Retry-After, other 4xx never;
-// 401 is ErrAuth (= ErrSessionLost): log in and start a session again.
+// ErrSessionLost (a 401 outside login, a 4xx on the agent session's own
+// reads) means: log in and start a session again.
 // Non-idempotent requests (send line, end chat, accept, transfer, start
 // agent session) are not retried once they may have reached the service;
 // such a failure is ErrAmbiguous.

@@ -17,10 +17,20 @@ var (
 	// Callers re-login and re-create the agent session (chat-agent-api.md §9).
 	ErrAuth = errors.New("unauthorized")
 
-	// ErrSessionLost is the same error value as ErrAuth (an alias, so
-	// errors.Is(err, ErrSessionLost) and errors.Is(err, ErrAuth) always agree):
-	// a 401 outside login means the session was lost.
-	ErrSessionLost = ErrAuth
+	// ErrSessionLost means a call under an agent session found the session
+	// (or the login behind it) gone: the one classification the poller's
+	// tick, sync and resume share (chat-agent-api.md §9, §15.4). It comes
+	// with the status's own sentinel, on
+	//   - a 401 on any call under the agent session, chat calls included
+	//     (the bearer or the session died: log in again);
+	//   - any other 4xx but 429 (400, 403, 404, 410, ...) on a read of the
+	//     agent session's own resources ({as}, availability, info,
+	//     incomingRequests, chatSessions): a live session answers those
+	//     reads, which take no input, so only a dropped session fails them.
+	// A 4xx on a chat call is about that chat, and 5xx past the retry policy
+	// says nothing about the session by itself (the poller counts them).
+	// A 401 on login is ErrAuth without ErrSessionLost: bad credentials.
+	ErrSessionLost = errors.New("agent session lost")
 
 	// ErrNotFound means 404: unknown agent session, chat, visit, ...
 	ErrNotFound = errors.New("not found")

@@ -49,8 +49,10 @@ func (p RetryPolicy) decide(k callKind, o outcome, st *retryState) verdict {
 		return p.serverRetry(o, st)
 	}
 	switch s := o.status; {
+	case s == http.StatusUnauthorized && k.login:
+		return verdict{sentinels: []error{ErrAuth}} // bad credentials, final (§4.3)
 	case s == http.StatusUnauthorized:
-		return verdict{sentinels: []error{ErrAuth}}
+		return verdict{sentinels: []error{ErrAuth, ErrSessionLost}}
 	case s == http.StatusNotFound:
 		return verdict{sentinels: []error{ErrNotFound}}
 	case s == http.StatusUnavailableForLegalReasons && k.login:

@@ -33,7 +33,7 @@ func TestRetryDecide(t *testing.T) {
 		{"400 not retried", callKind{}, []step{{st(400), fail(ErrBadRequest)}}},
 		{"403 not retried", callKind{}, []step{{st(403), fail(ErrBadRequest)}}},
 		{"409 not retried", callKind{once: true}, []step{{st(409), fail(ErrBadRequest)}}},
-		{"401 auth at once", callKind{}, []step{{st(401), fail(ErrAuth)}}},
+		{"401 outside login: the session is lost", callKind{}, []step{{st(401), fail(ErrAuth, ErrSessionLost)}}},
 		{"401 on login", callKind{login: true}, []step{{st(401), fail(ErrAuth)}}},
 		{"404 not found", callKind{}, []step{{st(404), fail(ErrNotFound)}}},
 		{"451 login blocked", callKind{login: true}, []step{{st(451), fail(ErrBlocked)}}},

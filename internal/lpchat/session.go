@@ -3,6 +3,7 @@ package lpchat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 )
@@ -68,7 +69,7 @@ func (c *Client) StartAgentSession(ctx context.Context) (*AgentSession, error) {
 
 // ResumeAgentSession returns a handle on an agent session known from before
 // (e.g. after a restart). It makes no request; a session that no longer
-// exists fails its first call with ErrAuth or ErrNotFound.
+// exists fails its first call with ErrSessionLost.
 func (c *Client) ResumeAgentSession(id string) *AgentSession {
 	s := &AgentSession{ID: id, c: c}
 	c.mu.RLock()
@@ -108,7 +109,7 @@ func (s *AgentSession) chatURL(ctx context.Context, chatID string) (string, erro
 // getJSON GETs u (a full API URL) and decodes the body into v.
 func (s *AgentSession) getJSON(ctx context.Context, name Operation, op, u string, v any) error {
 	res, err := s.c.send(ctx, call{name: name, op: op, method: http.MethodGet, url: u, bearer: true})
-	if err != nil {
+	if err = sessionLost(name, err); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(res.body, v); err != nil {
@@ -120,7 +121,7 @@ func (s *AgentSession) getJSON(ctx context.Context, name Operation, op, u string
 // getBody GETs u and returns the body undecoded (the caller decodes it).
 func (s *AgentSession) getBody(ctx context.Context, name Operation, op, u string) ([]byte, error) {
 	res, err := s.c.send(ctx, call{name: name, op: op, method: http.MethodGet, url: u, bearer: true})
-	if err != nil {
+	if err = sessionLost(name, err); err != nil {
 		return nil, err
 	}
 	return res.body, nil
@@ -129,7 +130,7 @@ func (s *AgentSession) getBody(ctx context.Context, name Operation, op, u string
 // getRaw GETs u and returns the body, which must be JSON.
 func (s *AgentSession) getRaw(ctx context.Context, name Operation, op, u string) (json.RawMessage, error) {
 	res, err := s.c.send(ctx, call{name: name, op: op, method: http.MethodGet, url: u, bearer: true})
-	if err != nil {
+	if err = sessionLost(name, err); err != nil {
 		return nil, err
 	}
 	if !json.Valid(res.body) {
@@ -145,10 +146,39 @@ func (s *AgentSession) post(ctx context.Context, name Operation, op, u, override
 	if err != nil {
 		return nil, opError(op, ErrBadRequest, err)
 	}
-	return s.c.send(ctx, call{
+	res, err := s.c.send(ctx, call{
 		name: name, op: op, method: http.MethodPost, override: override, url: u, body: b,
 		bearer: true, kind: callKind{once: once},
 	})
+	return res, sessionLost(name, err)
+}
+
+// sessionLost adds ErrSessionLost to err when it says the agent session is
+// gone (see ErrSessionLost): a 401 on any call under the session, another
+// 4xx but 429 on a read of the session's own resources. The message stays.
+func sessionLost(name Operation, err error) error {
+	e, ok := asAPIError(err)
+	if !ok || errors.Is(err, ErrSessionLost) {
+		return err
+	}
+	gone := errors.Is(err, ErrAuth)
+	if sessionRead(name) && e.Status >= 400 && e.Status <= 499 && e.Status != http.StatusTooManyRequests {
+		gone = true
+	}
+	if gone {
+		e.sentinels = append(e.sentinels, ErrSessionLost)
+	}
+	return err
+}
+
+// sessionRead reports the reads of the agent session's own resources: they
+// take no input, so a live session never refuses them.
+func sessionRead(name Operation) bool {
+	switch name {
+	case OpAgentSession, OpAvailability, OpAgentInfo, OpIncomingRequests, OpChatSessions:
+		return true
+	}
+	return false
 }
 
 // locationHref picks the href of a create response's link: rel "location",

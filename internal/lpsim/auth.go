@@ -57,7 +57,7 @@ func (s *Simulator) agentSession(a *account, c *call, who caller, id string) (*a
 		return nil, &rep
 	}
 	if as.ended {
-		rep := c.fail(http.StatusUnauthorized, "agent session has ended")
+		rep := c.fail(s.reapedStatus(), "agent session has ended")
 		return nil, &rep
 	}
 	if s.cfg.StrictCookies && !who.signed && as.cookie != "" {

@@ -42,6 +42,12 @@ type Config struct {
 	// signature as the real service does at times: 401 with a text/plain
 	// "oauth_problem=...&oauth_problem_advice=..." body, not JSON [false].
 	PlainTextAuthErrors bool
+	// ReapedStatus is what calls on an ended (reaped) agent session answer:
+	// 401, 403, 404, 410 or 400 [401] (session9.go).
+	ReapedStatus int
+	// FixedLoginTTL makes a login end LoginTTL after it was made, however
+	// often it is refreshed [false: refresh extends it] (session9.go).
+	FixedLoginTTL bool
 	// Now is the clock [time.Now]; tests may inject a fake one.
 	Now func() time.Time
 	// Logger receives debug logs of requests and state changes [discard].
@@ -81,6 +87,7 @@ func (c Config) Validate() error {
 	if c.LoginTTL < 0 {
 		errs = append(errs, fmt.Errorf("LoginTTL %v: %w", c.LoginTTL, ErrNegativeDuration))
 	}
+	errs = append(errs, c.validateSession9())
 	return errors.Join(errs...)
 }
 

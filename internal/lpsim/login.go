@@ -150,7 +150,7 @@ func (s *Simulator) refresh(a *account, c *call) reply {
 	if rep != nil {
 		return *rep
 	}
-	ls.refreshed = c.now
+	s.extendLogin(ls, c.now)
 	return reply{status: http.StatusOK}
 }
 

@@ -18,11 +18,17 @@
 // service's own event id is in the data (eventId).
 //
 // Failures never stop a Worker: 429/5xx are retried by the client and then
-// cost one extra interval; a 401 (or a 404 of the agent session) means the
-// session is lost: agent.session "lost", a new login and agent session
-// ("restarted"), waiting ReloginBackoff between failed attempts (chat-agent-api.md §9), and
-// the chats go on from their cursors. A login the service refuses for good
-// (401, 451, another 4xx) publishes agent.session "error" with the reason.
+// cost one extra interval. The session is lost when lpchat says so
+// (lpchat.ErrSessionLost: a 401, or any 4xx but 429 on the agent session's
+// own reads, on a tick, a sync or a resume) or after 5xx past the retry
+// policy on 5 ticks (2 resumes) in a row: agent.session "lost", a new login
+// and agent session ("restarted"), waiting ReloginBackoff between failed
+// attempts (chat-agent-api.md §9), and the chats go on from their cursors
+// (lost.go). The login is renewed at 90 % of its sessionTTl (ADR 0007). A
+// login refused for good (401, 451) publishes agent.session "error" with
+// the reason and the worker is Failed: it is not tried again until a new
+// configuration or a restart. Another 4xx on login is published the same
+// way but retried on the slow loop.
 //
 // With a Lease (DESIGN.md §4.4) a worker logs in and polls only while it
 // holds the agent's lease: it waits for it (no request, no publish), renews

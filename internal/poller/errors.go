@@ -19,9 +19,10 @@ var ErrSessionLost = errors.New("poller: agent session lost")
 var ErrRunning = errors.New("poller: Run is already running")
 
 // sessionGone reports whether err means the login or agent session is gone:
-// 401 on any call, or 404 on a call to the agent session itself.
+// lpchat's classification (lpchat.ErrSessionLost), or ErrSessionLost of the
+// worker's own (see lost.go).
 func sessionGone(err error) bool {
-	return errors.Is(err, lpchat.ErrAuth) || errors.Is(err, ErrSessionLost)
+	return errors.Is(err, lpchat.ErrSessionLost) || errors.Is(err, ErrSessionLost)
 }
 
 // errChatDocument means the service reported an error inside a chat

@@ -40,8 +40,7 @@ func waitMetric(t *testing.T, m *telemetry.Metrics, name string, labels map[stri
 	})
 }
 
-func equals(want float64) func(float64) bool  { return func(v float64) bool { return v == want } }
-func atLeast(want float64) func(float64) bool { return func(v float64) bool { return v >= want } }
+func equals(want float64) func(float64) bool { return func(v float64) bool { return v == want } }
 
 // TestMetricsFollowAChat: one chat from ring to end moves the counters, and
 // the gauges come back to where they were.
@@ -135,8 +134,9 @@ func TestGaugesAcrossSessionLossAndStop(t *testing.T) {
 	}
 }
 
-// TestLoginFailuresCounted: refused credentials count as unauthorized
-// logins and no agent becomes active.
+// TestLoginFailuresCounted: refused credentials count as an unauthorized
+// login (one: a 401 on login is final) and a failed agent, and no agent
+// becomes active.
 func TestLoginFailuresCounted(t *testing.T) {
 	e := newEnv(t, lpsim.Config{})
 	m, pub := observed(t, e)
@@ -145,7 +145,10 @@ func TestLoginFailuresCounted(t *testing.T) {
 		c.Agent.Credentials = lpchat.Credentials{Username: login, Password: "wrong"}
 	}), nil, pub, nil)
 	run(t, w)
-	waitMetric(t, m, "lpbridge_lp_logins_total", map[string]string{"result": "unauthorized"}, ">= 2", atLeast(2))
+	waitMetric(t, m, "lpbridge_agents_failed", nil, "= 1", equals(1))
+	if got := telemetrytest.Value(t, m, "lpbridge_lp_logins_total", map[string]string{"result": "unauthorized"}); got != 1 {
+		t.Errorf("logins unauthorized = %v, want 1: a refused login is not retried", got)
+	}
 	if got := telemetrytest.Value(t, m, "lpbridge_lp_logins_total", map[string]string{"result": "ok"}); got != 0 {
 		t.Errorf("logins ok = %v, want 0", got)
 	}

@@ -19,9 +19,9 @@ func loginRefused(err error) bool {
 }
 
 // sessionRefused publishes agent.session "error" with the refusal as the
-// reason: no agent session can be created. The worker still tries again on
-// its slow outer loop (ReloginBackoff), one event per refused try, since a
-// block may be lifted and credentials fixed without a restart.
+// reason: no agent session can be created. For a refusal other than the
+// final ones (loginFinal: 401, 451; see fail) the worker still tries again
+// on its slow outer loop (ReloginBackoff), one event per refused try.
 func (w *Worker) sessionRefused(ctx context.Context, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -59,7 +59,7 @@ func (w *Worker) load(ctx context.Context) error {
 // else starts a new one; it publishes agent.session and the startup status.
 func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err error) {
 	if err := w.login(ctx); err != nil {
-		if loginRefused(err) {
+		if loginRefused(err) && !errors.Is(err, errLoginFinal) {
 			w.sessionRefused(ctx, err)
 		}
 		return nil, err
@@ -76,11 +76,13 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 	if prevID != "" && !w.lostSession {
 		cand := w.client.ResumeAgentSession(prevID)
 		_, err = cand.ChatSessions(ctx)
+		err = sessionCall("resume agent session", err)
 		switch {
+		case w.serverFailed(err, resumeServerFailures), sessionGone(err):
+			why = "previous agent session " + prevID + " could not be resumed"
+			w.log.Info("saved agent session is gone; starting a new one", "agentSessionId", prevID, "err", err)
 		case err == nil:
 			as, st, why = cand, sessionResumed, ""
-		case errors.Is(err, lpchat.ErrAuth), errors.Is(err, lpchat.ErrNotFound):
-			why = "previous agent session " + prevID + " could not be resumed"
 		default:
 			return nil, fmt.Errorf("poller: resume agent session: %w", err)
 		}
@@ -107,6 +109,7 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 	w.mu.Unlock()
 	w.lostSession = false
 	w.forceSync = true
+	w.serverFails = 0
 
 	if err = w.startupStatus(ctx, as); err != nil {
 		return nil, err
@@ -119,33 +122,56 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 	return as, nil
 }
 
-// login logs the agent in (the client looks the domain up first).
+// login logs the agent in (the client looks the domain up first). A
+// refusal LivePerson says never to retry is marked errLoginFinal.
 func (w *Worker) login(ctx context.Context) error {
-	_, err := w.client.Login(ctx, w.cfg.Agent.Credentials)
+	ls, err := w.client.Login(ctx, w.cfg.Agent.Credentials)
 	if ctx.Err() == nil { // a login cut off by shutdown says nothing
 		w.cfg.Metrics.LPLogin(loginResult(err))
+	}
+	if err != nil && loginFinal(err) {
+		return fmt.Errorf("%w: %w", errLoginFinal, err)
 	}
 	if err != nil {
 		return fmt.Errorf("poller: login: %w", err)
 	}
-	w.lastRefresh = time.Now()
+	now := time.Now()
+	w.lastRefresh, w.loginAt, w.loginTTL = now, now, ls.TTL
+	w.nextLogin, w.loginFails = time.Time{}, 0
 	return nil
 }
 
-// keepLogin refreshes the login every RefreshEvery; when the refresh fails
-// it logs in again (the agent session survives a new bearer or, if not,
-// the next call says so with a 401).
+// keepLogin refreshes the login every RefreshEvery and logs in again once
+// it has lived reloginAt of its sessionTTl (ADR 0007), or when a refresh
+// fails. The agent session goes on under the new bearer if the service
+// allows it; if not, the next call's 401 takes the restart path. A failed
+// early re-login leaves the old login in use and is tried again after
+// ReloginBackoff; only a refusal for good fails the tick.
 func (w *Worker) keepLogin(ctx context.Context) error {
-	if time.Since(w.lastRefresh) < w.cfg.RefreshEvery {
+	now := time.Now()
+	mayLogin := !now.Before(w.nextLogin)
+	switch {
+	case w.loginDue(now) && mayLogin:
+		w.log.Info("login nears its sessionTTl; logging in again", "ttl", w.loginTTL, "age", now.Sub(w.loginAt))
+	case now.Sub(w.lastRefresh) < w.cfg.RefreshEvery:
 		return nil
+	default:
+		err := w.client.Refresh(ctx)
+		if err == nil || !mayLogin {
+			w.lastRefresh = now // a failed refresh waits for the next login try
+			return nil
+		}
+		w.log.Warn("login refresh failed; logging in again", "err", err)
 	}
-	err := w.client.Refresh(ctx)
-	if err == nil {
-		w.lastRefresh = time.Now()
-		return nil
+	err := w.login(ctx)
+	if err == nil || errors.Is(err, errLoginFinal) || ctx.Err() != nil {
+		return err
 	}
-	w.log.Warn("login refresh failed; logging in again", "err", err)
-	return w.login(ctx)
+	wait := w.cfg.reloginWait(w.loginFails)
+	w.loginFails++
+	w.nextLogin = now.Add(wait)
+	w.log.Warn("logging in again failed; going on with the current login", "err", err, "wait", wait)
+	return nil
 }
 
 // startupStatus reads the availability, goes Online if configured and

@@ -15,6 +15,7 @@ import (
 func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) error {
 	list, err := as.ChatSessions(ctx)
 	if err != nil {
+		w.forceSync = true // read again next tick: the sync is still owed
 		return sessionCall("chat sessions", err)
 	}
 	by := w.acceptedBy
@@ -75,6 +76,7 @@ func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error 
 	w.mu.Unlock()
 	st, err := as.Availability(ctx)
 	if err != nil {
+		w.forceSync = true // read again next tick: the sync is still owed
 		return sessionCall("availability", err)
 	}
 	w.mu.Lock()

@@ -31,10 +31,12 @@ func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case w.serverFailed(err, sessionServerFailures):
+			return fmt.Errorf("%w: %d ticks in a row: %w", ErrSessionLost, sessionServerFailures, err)
 		case err == nil:
 			w.lastOK.Store(time.Now().UnixNano())
 			*polled = true
-		case sessionGone(err):
+		case sessionGone(err), errors.Is(err, errLoginFinal):
 			return err
 		default:
 			w.log.Warn("poll tick failed; backing off one interval", "err", err)
@@ -80,15 +82,6 @@ func (w *Worker) tick(ctx context.Context, as *lpchat.AgentSession, sync bool) e
 		return err
 	}
 	return w.pollChats(ctx, as)
-}
-
-// sessionCall marks a 404 on a call to the agent session itself as the
-// session being gone.
-func sessionCall(op string, err error) error {
-	if errors.Is(err, lpchat.ErrNotFound) {
-		return fmt.Errorf("%w: %s: %w", ErrSessionLost, op, err)
-	}
-	return err // lpchat's errors name the operation
 }
 
 // ring reads the ringing count, publishes it when it changed and, with

@@ -48,6 +48,8 @@ type Worker struct {
 	// stopped is closed by Stop.
 	stopped  chan struct{}
 	stopOnce sync.Once
+	// failed says why the login was refused for good (see Failed).
+	failed atomic.Pointer[string]
 
 	// mu guards the agent-level state, shared with SetAvailability and Track.
 	mu           sync.Mutex
@@ -72,6 +74,14 @@ type Worker struct {
 	lostSession bool             // the saved agent session is known to be gone
 	lastRefresh time.Time
 	gauges      gauges // this worker's share of the active agents and chats gauges
+
+	// Owned by the Run goroutine: the session keeping of lost.go.
+	serverFails   int           // session calls failing with 5xx in a row
+	loginAt       time.Time     // when the current login was made
+	loginTTL      time.Duration // its sessionTTl; 0 = unknown
+	nextLogin     time.Time     // no early re-login before this (it failed)
+	loginFails    int           // early re-logins failed in a row
+	countedFailed bool          // counted in the failed-agents gauge
 }
 
 // New returns a Worker for cfg.Agent. client must be the agent's own Client
@@ -158,6 +168,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer w.running.Store(false)
+	defer w.failedGauge(false)
 	for {
 		h, ok := w.takeLease(ctx)
 		if !ok {
@@ -201,16 +212,38 @@ func (w *Worker) stopping() bool {
 
 // runHeld runs the agent while the worker owns it: ctx ends when Run's
 // context ends or the lease is lost. It returns then, or after Stop.
+//
+// It is the one restart path: however the session was lost (lpchat's
+// ErrSessionLost, 5xx past the retry policy, a refused resume), the next
+// runSession logs in, starts a new agent session and takes the chats over
+// from chatSessions and the cursors. A session that polled is restarted at
+// once (§9 mapping), but when sessions keep dying within the first
+// ReloginBackoff of starting, the second such death counts as a failed
+// attempt, so that restarts back off instead of hammering the service.
+// A login refused for good (loginFinal) ends the attempts: the worker waits,
+// failed, for Stop or the end of ctx.
 func (w *Worker) runHeld(ctx context.Context) {
 	failures := 0
+	quick := false // the last session that polled died soon after it started
 	for {
-		polled, err := w.runSession(ctx)
+		if w.Failed() != "" {
+			w.waitFailed(ctx)
+			return
+		}
+		polled, lived, err := w.runSession(ctx)
 		if ctx.Err() != nil || w.stopping() {
 			return
 		}
-		if polled {
-			// The session worked for a while: re-login at once (§9 mapping).
-			failures = 0
+		if errors.Is(err, errLoginFinal) {
+			w.fail(ctx, err)
+			continue
+		}
+		if polled && lived >= w.cfg.reloginWait(0) {
+			failures, quick = 0, false
+			continue
+		}
+		if polled && !quick {
+			quick = true
 			continue
 		}
 		wait := w.cfg.reloginWait(failures)
@@ -224,20 +257,22 @@ func (w *Worker) runHeld(ctx context.Context) {
 
 // runSession logs in, starts or resumes an agent session and polls it until
 // it is lost, ctx ends or Stop is called. polled says whether at least one
-// tick succeeded.
-func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
+// tick succeeded, lived how long the session ran.
+func (w *Worker) runSession(ctx context.Context) (polled bool, lived time.Duration, err error) {
 	if err := w.load(ctx); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	as, err := w.establish(ctx)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
+	started := time.Now()
 	err = w.poll(ctx, as, &polled)
+	lived = time.Since(started)
 	w.session.Store(nil)
 	w.agentDown()
 	if ctx.Err() != nil || errors.Is(err, errStopped) {
-		return polled, nil
+		return polled, lived, nil
 	}
 	w.log.Warn("agent session lost", "agentSessionId", as.ID, "err", err)
 	w.cfg.Metrics.AgentSessionRestart(restartReason(err))
@@ -250,7 +285,7 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, err error) {
 		w.log.Warn("publishing agent events failed; will retry", "err", ferr)
 	}
 	w.mu.Unlock()
-	return polled, err
+	return polled, lived, err
 }
 
 // stop runs when Run ends as the agent's owner: it saves the cursors of

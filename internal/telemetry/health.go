@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -30,6 +31,7 @@ type Health struct {
 
 	mu     sync.RWMutex
 	checks map[string]func(context.Context) error
+	soft   map[string]bool // checks registered with RegisterSoft
 }
 
 // Register adds a readiness check under name, replacing any check of the
@@ -46,13 +48,31 @@ func (h *Health) Register(name string, check func(ctx context.Context) error) {
 		h.checks = make(map[string]func(context.Context) error)
 	}
 	h.checks[name] = check
+	delete(h.soft, name)
+}
+
+// RegisterSoft adds a check whose failure /readyz reports in its body
+// (under "degraded", with the reason) while still answering 200: a part
+// that is broken for good but does not stop the rest, such as one agent
+// whose login LivePerson refused, which taking the pod out of service
+// would not mend. It replaces any check of the same name and panics like
+// Register.
+func (h *Health) RegisterSoft(name string, check func(ctx context.Context) error) {
+	h.Register(name, check)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.soft == nil {
+		h.soft = make(map[string]bool)
+	}
+	h.soft[name] = true
 }
 
 // healthReply is the JSON body of /livez and /readyz.
 type healthReply struct {
-	Status  string            `json:"status"`            // "ok" or "unavailable"
-	Failing []string          `json:"failing,omitempty"` // names of failing checks, sorted
-	Checks  map[string]string `json:"checks,omitempty"`  // name -> "ok" or the reason it fails
+	Status   string            `json:"status"`             // "ok", "degraded" or "unavailable"
+	Failing  []string          `json:"failing,omitempty"`  // names of failing checks, sorted
+	Degraded []string          `json:"degraded,omitempty"` // names of failing soft checks, sorted
+	Checks   map[string]string `json:"checks,omitempty"`   // name -> "ok" or the reason it fails
 }
 
 // Livez answers 200 while the process serves HTTP: it runs no checks, so a
@@ -62,19 +82,31 @@ func (h *Health) Livez(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Readyz runs every check concurrently and answers 200 when all pass, 503
-// with a JSON body naming the failing checks otherwise.
+// with a JSON body naming the failing checks otherwise. Failing soft checks
+// (RegisterSoft) are named under "degraded" and keep the 200.
 func (h *Health) Readyz(w http.ResponseWriter, r *http.Request) {
 	results := h.Check(r.Context())
+	h.mu.RLock()
+	soft := maps.Clone(h.soft)
+	h.mu.RUnlock()
 	reply := healthReply{Status: "ok", Checks: make(map[string]string, len(results))}
 	for name, err := range results {
 		if err == nil {
 			reply.Checks[name] = "ok"
 			continue
 		}
-		reply.Failing = append(reply.Failing, name)
+		if soft[name] {
+			reply.Degraded = append(reply.Degraded, name)
+		} else {
+			reply.Failing = append(reply.Failing, name)
+		}
 		reply.Checks[name] = truncate(err.Error(), maxReasonLen)
 	}
 	status := http.StatusOK
+	if len(reply.Degraded) > 0 {
+		slices.Sort(reply.Degraded)
+		reply.Status = "degraded"
+	}
 	if len(reply.Failing) > 0 {
 		slices.Sort(reply.Failing)
 		reply.Status = "unavailable"

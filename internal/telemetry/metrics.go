@@ -48,6 +48,7 @@ type Metrics struct {
 	commandCount                           *prometheus.CounterVec
 	sessionRestarts                        *prometheus.CounterVec
 	agentsActive, chatsActive              prometheus.Gauge
+	agentsFailed                           prometheus.Gauge
 	cursorLag                              prometheus.Histogram
 	decodeSkipped                          *prometheus.CounterVec
 }
@@ -133,6 +134,11 @@ func NewMetrics(opts ...Option) *Metrics {
 		Namespace: namespace, Name: "lp_decode_skipped_total",
 		Help: "Values of LivePerson chat documents that did not decode and were left out, once per chat and field.",
 	}, []string{"field"})
+	m.agentsFailed = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "agents_failed",
+		Help: "Agents whose login LivePerson refused for good (401 bad credentials, 451 blocked); not retried until a new configuration or a restart.",
+	})
+	m.reg.MustRegister(m.agentsFailed)
 	m.reg.MustRegister(
 		m.lpRequests, m.lpRetries, m.lpDuration, m.lpLogins, m.sessionRestarts,
 		m.pollDuration, m.eventsPublished, m.eventsDup, m.eventsFail, m.publishDuration,
@@ -275,6 +281,15 @@ func (m *Metrics) AddAgentsActive(delta int) {
 		return
 	}
 	m.agentsActive.Add(float64(delta))
+}
+
+// AddAgentsFailed moves the failed-agents gauge by delta: +1 when an
+// agent's login is refused for good, -1 when that worker ends.
+func (m *Metrics) AddAgentsFailed(delta int) {
+	if m == nil {
+		return
+	}
+	m.agentsFailed.Add(float64(delta))
 }
 
 // AddChatsActive moves the active-chats gauge by delta: +1 when a chat is
