@@ -61,6 +61,7 @@ func counting() map[string]func(*telemetry.Metrics) {
 		"AddChatsActive":      func(m *telemetry.Metrics) { m.AddChatsActive(2) },
 		"ObserveCursorLag":    func(m *telemetry.Metrics) { m.ObserveCursorLag(2 * time.Second) },
 		"LPDecodeSkipped":     func(m *telemetry.Metrics) { m.LPDecodeSkipped("info.startTime") },
+		"CommandDeadLettered": func(m *telemetry.Metrics) { m.CommandDeadLettered(commands.Names()[0], "bad_request") },
 	}
 }
 
@@ -71,6 +72,7 @@ func notCounting() map[string]string {
 		"Handler":           "serves the registry",
 		"DeclareEventTypes": "declares label values; bridgeMetrics passes them as options",
 		"DeclareCommands":   "declares label values; bridgeMetrics passes them as options",
+		"DeclareErrorCodes": "declares label values of the dead-letter code; bridgeMetrics declares them",
 	}
 }
 

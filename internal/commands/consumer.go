@@ -99,6 +99,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, sessions SessionSour
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	cfg.Metrics.DeclareCommands(Names()...)
+	cfg.Metrics.DeclareErrorCodes(codeNames()...)
 	c := &Consumer{
 		cfg: cfg, nc: nc, js: js, sessions: sessions, pub: pub, validator: validator,
 		logger:     logger.With("component", "commands"),

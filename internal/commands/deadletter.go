@@ -41,7 +41,9 @@ func (c *Consumer) deadLettered(next step) step {
 			if d.mode == modeDurable {
 				out.redeliver, out.delay = true, c.cfg.backoff(d.tries)
 			}
+			return out
 		}
+		c.cfg.Metrics.CommandDeadLettered(out.cmd.Name, string(out.err.Code))
 		return out
 	}
 }

@@ -131,3 +131,12 @@ func asError(err error) *Error {
 	}
 	return fail(CodeInternal, err)
 }
+
+// codeNames is AllCodes as strings, for the metrics' label set.
+func codeNames() []string {
+	names := make([]string, 0, len(AllCodes()))
+	for _, c := range AllCodes() {
+		names = append(names, string(c))
+	}
+	return names
+}

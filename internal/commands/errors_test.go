@@ -55,6 +55,11 @@ func errorCases() []errorCase {
 		{name: "session lost (expired)", agent: agentOne, command: commands.AgentInfo, body: func(string) any { return nil },
 			setup: func(t *testing.T, e *env) { must(t, e.sim.ExpireAgentSession(account, "bot.one")) },
 			code:  commands.CodeSessionLost},
+		{name: "session lost (refused with 403)", agent: agentOne, command: commands.AgentInfo, body: func(string) any { return nil },
+			setup: func(t *testing.T, e *env) {
+				e.sim.InjectFault(lpsim.Fault{PathContains: "/info", Status: 403, Count: 1})
+			},
+			code: commands.CodeSessionLost},
 		{name: "session lost (none yet)", agent: agentOne, command: commands.AgentInfo, body: func(string) any { return nil },
 			setup: func(t *testing.T, e *env) { e.sessions.set(agentOne, nil) },
 			code:  commands.CodeSessionLost},

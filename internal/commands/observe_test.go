@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -46,25 +47,42 @@ func TestCommandsAreCounted(t *testing.T) {
 	wantCode(t, e.request(t, agentTwo, commands.AgentInfo, nil), commands.CodeSessionLost)
 	wantCode(t, e.request(t, agentOne, "chat.dance", nil), commands.CodeUnknownCommand)
 
-	for _, tt := range []struct {
-		command, outcome string
-		want             float64
-	}{
-		{commands.ChatSend, "ok", 1},
-		{commands.ChatSend, "duplicate", 1},
-		{commands.ChatSend, "invalid", 1},
-		{commands.AgentInfo, "invalid", 1},
-		{commands.AgentInfo, "error", 1},
-		{"other", "invalid", 1}, // the made-up command stays out of the labels
-	} {
-		labels := map[string]string{"command": tt.command, "outcome": tt.outcome}
-		if got := telemetrytest.Value(t, m, "lpbridge_commands_total", labels); got != tt.want {
-			t.Errorf("commands_total%v = %v, want %v", labels, got, tt.want)
+	// The reply goes out before the last steps count it: wait for the counts.
+	type series struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}
+	want := []series{
+		{"lpbridge_commands_total", map[string]string{"command": commands.ChatSend, "outcome": "ok"}, 1},
+		{"lpbridge_commands_total", map[string]string{"command": commands.ChatSend, "outcome": "duplicate"}, 1},
+		{"lpbridge_commands_total", map[string]string{"command": commands.ChatSend, "outcome": "invalid"}, 1},
+		{"lpbridge_commands_total", map[string]string{"command": commands.AgentInfo, "outcome": "invalid"}, 1},
+		{"lpbridge_commands_total", map[string]string{"command": commands.AgentInfo, "outcome": "error"}, 1},
+		{"lpbridge_commands_total", map[string]string{"command": "other", "outcome": "invalid"}, 1}, // the made-up command stays out of the labels
+		{"lpbridge_commands_total", nil, 6},
+		// Of these, the made-up command and the unknown agent are
+		// dead-lettered (bad input); the others were answered.
+		{"lpbridge_commands_dead_lettered_total", map[string]string{"command": "other", "code": string(commands.CodeUnknownCommand)}, 1},
+		{"lpbridge_commands_dead_lettered_total", map[string]string{"command": commands.AgentInfo, "code": string(commands.CodeUnknownAgent)}, 1},
+		{"lpbridge_commands_dead_lettered_total", nil, 2},
+	}
+	testwait.Until(t, waitFor, func() error {
+		var wrong []string
+		for _, w := range want {
+			got := telemetrytest.Sum(t, m, w.metric, nil)
+			if w.labels != nil {
+				got = telemetrytest.Value(t, m, w.metric, w.labels)
+			}
+			if got != w.want {
+				wrong = append(wrong, fmt.Sprintf("%s%v = %v, want %v", w.metric, w.labels, got, w.want))
+			}
 		}
-	}
-	if got := telemetrytest.Sum(t, m, "lpbridge_commands_total", nil); got != 6 {
-		t.Errorf("commands_total = %v over all series, want 6", got)
-	}
+		if len(wrong) > 0 {
+			return errors.New(strings.Join(wrong, "; "))
+		}
+		return nil
+	})
 }
 
 // tracedEnv is a test world whose consumer traces into an in-memory exporter.

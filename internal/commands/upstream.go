@@ -27,7 +27,9 @@ func upstreamError(ctx context.Context, err error, chatScoped bool) *Error {
 		return out(CodeUpstreamError) // the service failed, perhaps after acting
 	case ambiguous:
 		return out(CodeTimeout)
-	case errors.Is(err, lpchat.ErrAuth):
+	case errors.Is(err, lpchat.ErrSessionLost), errors.Is(err, lpchat.ErrAuth):
+		// Before the status checks: lpchat says the agent session is gone
+		// on any refusal of an agent-level read (a 403 or 410 too).
 		return out(CodeSessionLost)
 	case errors.Is(err, lpchat.ErrNotFound):
 		if chatScoped {

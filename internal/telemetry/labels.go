@@ -177,6 +177,17 @@ func (m *Metrics) DeclareCommands(names ...string) {
 	}
 }
 
+// DeclareErrorCodes makes codes known values of the dead-letter counter's
+// "code" label. The codes belong to the commands package, whose Consumer
+// declares them with its command names. Safe for concurrent use with the
+// counting methods; a nil *Metrics ignores it.
+func (m *Metrics) DeclareErrorCodes(codes ...string) {
+	if m == nil {
+		return
+	}
+	m.errorCodes.add(codes)
+}
+
 // statusClass turns an HTTP status into the "code" label: "2xx" ... "5xx",
 // "error" when no response arrived (status 0), "other" for nonsense.
 func statusClass(status int) string {

@@ -88,3 +88,23 @@ func TestCommandLabelsAreTheDeclaredOnes(t *testing.T) {
 	var nilMetrics *telemetry.Metrics
 	nilMetrics.DeclareCommands("x") // nil-safe
 }
+
+// Dead letters are counted by declared command and error code; anything
+// else is "other".
+func TestDeadLettersCountedByDeclaredCodes(t *testing.T) {
+	m := newMetrics(t)
+	m.DeclareCommands("chat.send")
+	m.DeclareErrorCodes("bad_request")
+	m.CommandDeadLettered("chat.send", "bad_request")
+	m.CommandDeadLettered("chat.dance", "made_up")
+	reg := m.Registry()
+	for _, tc := range []struct{ command, code string }{{"chat.send", "bad_request"}, {"other", "other"}} {
+		labels := map[string]string{"command": tc.command, "code": tc.code}
+		if v := value(t, reg, "lpbridge_commands_dead_lettered_total", labels); v != 1 {
+			t.Errorf("dead letters %v = %v, want 1", labels, v)
+		}
+	}
+	var nilMetrics *telemetry.Metrics
+	nilMetrics.DeclareErrorCodes("x")
+	nilMetrics.CommandDeadLettered("x", "y") // nil-safe
+}

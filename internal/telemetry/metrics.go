@@ -38,7 +38,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	operations                             labelSet
-	eventTypes, commands                   *declaredSet
+	eventTypes, commands, errorCodes       *declaredSet
 	retryReasons, loginResults, restarts   labelSet
 	outcomes                               labelSet
 	lpRequests, lpRetries, lpLogins        *prometheus.CounterVec
@@ -46,6 +46,7 @@ type Metrics struct {
 	pollDuration, publishDuration          prometheus.Histogram
 	eventsPublished, eventsDup, eventsFail *prometheus.CounterVec
 	commandCount                           *prometheus.CounterVec
+	deadLetters                            *prometheus.CounterVec
 	sessionRestarts                        *prometheus.CounterVec
 	agentsActive, chatsActive              prometheus.Gauge
 	agentsFailed                           prometheus.Gauge
@@ -65,6 +66,7 @@ func NewMetrics(opts ...Option) *Metrics {
 		operations:   newLabelSet(o.operations),
 		eventTypes:   newDeclaredSet(o.eventTypes),
 		commands:     newDeclaredSet(o.commands),
+		errorCodes:   newDeclaredSet(nil),
 		retryReasons: newLabelSet([]string{string(RetryRateLimited), string(RetryServerError), string(RetryNetwork)}),
 		loginResults: newLabelSet([]string{string(LoginOK), string(LoginUnauthorized), string(LoginRateLimited), string(LoginBlocked), string(LoginError)}),
 		restarts:     newLabelSet([]string{string(RestartAuthLost), string(RestartSessionLost), string(RestartError)}),
@@ -117,6 +119,10 @@ func NewMetrics(opts ...Option) *Metrics {
 		Namespace: namespace, Name: "commands_total",
 		Help: "Commands received, by command name and outcome.",
 	}, []string{"command", "outcome"})
+	m.deadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "commands_dead_lettered_total",
+		Help: "Commands sent to the dead-letter subject (<prefix>.dlq.>), by command name and error code.",
+	}, []string{"command", "code"})
 	m.agentsActive = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "agents_active",
 		Help: "Agents with a live agent session on this replica.",
@@ -142,7 +148,7 @@ func NewMetrics(opts ...Option) *Metrics {
 	m.reg.MustRegister(
 		m.lpRequests, m.lpRetries, m.lpDuration, m.lpLogins, m.sessionRestarts,
 		m.pollDuration, m.eventsPublished, m.eventsDup, m.eventsFail, m.publishDuration,
-		m.commandCount, m.agentsActive, m.chatsActive, m.cursorLag, m.decodeSkipped,
+		m.commandCount, m.deadLetters, m.agentsActive, m.chatsActive, m.cursorLag, m.decodeSkipped,
 	)
 	if !o.noRuntime {
 		m.reg.MustRegister(
@@ -264,7 +270,7 @@ func (m *Metrics) EventPublishFailed(typ string) {
 	m.eventsFail.WithLabelValues(m.eventTypes.norm(typ)).Inc()
 }
 
-// CommandHandled counts a command by name (DefaultCommands plus those of
+// CommandHandled counts a command by name (those declared or given with
 // WithCommands; anything else, e.g. a made-up subject token, is "other")
 // and outcome.
 func (m *Metrics) CommandHandled(command string, outcome CommandOutcome) {
@@ -319,4 +325,14 @@ func (m *Metrics) LPDecodeSkipped(field string) {
 		return
 	}
 	m.decodeSkipped.WithLabelValues(field).Inc()
+}
+
+// CommandDeadLettered counts a command sent to the dead-letter subject, by
+// name and error code (both bounded by what the consumer declared; anything
+// else is "other").
+func (m *Metrics) CommandDeadLettered(command, code string) {
+	if m == nil {
+		return
+	}
+	m.deadLetters.WithLabelValues(m.commands.norm(command), m.errorCodes.norm(code)).Inc()
 }
