@@ -26,7 +26,7 @@ const demoMaxChats = 4
 // and client secret are fixed values of the in-process simulator, not
 // secrets.
 func startEmbeddedSim(ctx context.Context, cfg Config, logger *slog.Logger) (string, []poller.AgentConfig, func(), error) {
-	sim, err := lpsim.New(lpsim.Config{Seed: time.Now().UnixNano(), Logger: logger.With("component", "lpsim")})
+	sim, err := lpsim.New(lpsim.Config{Seed: time.Now().UnixNano(), StrictCookies: true, Logger: logger.With("component", "lpsim")})
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("embedded simulator: %w", err)
 	}

@@ -35,6 +35,9 @@ const (
 type simOptions struct {
 	seed   int64
 	agents []lpsim.AgentSpec
+	// cfg, if set, is the simulator's whole Config (seed and strict
+	// cookies included); else the seed with strict agent-session cookies.
+	cfg *lpsim.Config
 	// wrap, if set, wraps the simulator's handler (e.g. to watch responses).
 	wrap func(h http.Handler) http.Handler
 }
@@ -55,7 +58,13 @@ func startSim(t *testing.T, o simOptions) (*lpsim.Simulator, string) {
 	if seed == 0 {
 		seed = 1
 	}
-	sim, err := lpsim.New(lpsim.Config{Seed: seed})
+	// Strict cookies as the real service may be: an agent-session call
+	// without the agent's own cookies is refused.
+	cfg := lpsim.Config{Seed: seed, StrictCookies: true}
+	if o.cfg != nil {
+		cfg = *o.cfg
+	}
+	sim, err := lpsim.New(cfg)
 	if err != nil {
 		t.Fatalf("lpsim.New: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,8 +26,8 @@ import (
 // body, which stays 200) and never tried again, while bot.one works.
 func TestE2ESessionLostAndAgentFailed(t *testing.T) {
 	const pw = "session-pw-one"
-	sim, simURL := startSessionSim(t, lpsim.Config{Seed: 9, StrictCookies: true, ReapedStatus: http.StatusForbidden},
-		e2eAgents(pw, "session-pw-two"))
+	sim, simURL := startSim(t, simOptions{cfg: &lpsim.Config{Seed: 9, StrictCookies: true, ReapedStatus: http.StatusForbidden},
+		agents: e2eAgents(pw, "session-pw-two")})
 	ns := natstest.StartServer(t)
 	_, js := natstest.Connect(t, ns)
 
@@ -151,31 +150,6 @@ func readyzDegraded(url, failed, ok string) error {
 		return errors.New("the body shows the password")
 	}
 	return nil
-}
-
-// startSessionSim is startSim with the simulator's Config given whole (the
-// shared helper sets only the seed).
-func startSessionSim(t *testing.T, cfg lpsim.Config, agents []lpsim.AgentSpec) (*lpsim.Simulator, string) {
-	t.Helper()
-	sim, err := lpsim.New(cfg)
-	if err != nil {
-		t.Fatalf("lpsim.New: %v", err)
-	}
-	t.Cleanup(sim.Close)
-	errs := []error{
-		sim.AddAccount(e2eAccount),
-		sim.AddSkill(e2eAccount, lpsim.SkillSpec{ID: skillSupport, Name: "Support"}),
-		sim.AddSkill(e2eAccount, lpsim.SkillSpec{ID: skillBilling, Name: "Billing"}),
-	}
-	for _, a := range agents {
-		errs = append(errs, sim.AddAgent(e2eAccount, a))
-	}
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("simulator setup: %v", err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv.URL
 }
 
 // writeAgentsFile writes a BRIDGE_AGENTS_FILE with auto-accepting agents

@@ -216,8 +216,9 @@ func (w *Worker) stopping() bool {
 // It is the one restart path: however the session was lost (lpchat's
 // ErrSessionLost, 5xx past the retry policy, a refused resume), the next
 // runSession logs in, starts a new agent session and takes the chats over
-// from chatSessions and the cursors. A session that polled is restarted at
-// once (§9 mapping), but when sessions keep dying within the first
+// from chatSessions and the cursors. A session that polled, or that the
+// service declared lost, is restarted at once (§9 mapping), but when
+// sessions keep dying within the first
 // ReloginBackoff of starting, the second such death counts as a failed
 // attempt, so that restarts back off instead of hammering the service.
 // A login refused for good (loginFinal) ends the attempts: the worker waits,
@@ -242,7 +243,9 @@ func (w *Worker) runHeld(ctx context.Context) {
 			failures, quick = 0, false
 			continue
 		}
-		if polled && !quick {
+		// One immediate restart per backoff window, also for a session lost
+		// before its first tick completed (a login that expired then).
+		if (polled || errors.Is(err, lpchat.ErrSessionLost)) && !quick {
 			quick = true
 			continue
 		}
