@@ -23,7 +23,7 @@ func routedDurableConfig() commands.Config {
 // deliveries in all (generously: a loaded machine slows the round trips).
 func (e *env) waitDelivered(t *testing.T, n uint64) {
 	t.Helper()
-	testwait.Until(t, 3*waitFor, func() error {
+	testwait.Until(t, 6*waitFor, func() error {
 		cons, err := e.js.Consumer(context.Background(), commands.DefaultStreamName, "lpbridge_commands_"+account)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func TestDurableRoutedToOwner(t *testing.T) {
 	standby := newReplica(e.sessions)
 	e.startWith(t, cfg, standby)
 
-	const n = 20
+	const n = 10
 	text := func(i int) string { return "durable routed line " + strconv.Itoa(i) }
 	for i := range n {
 		e.publishDurable(t, agentOne, commands.ChatSend, map[string]any{"id": "routed-" + strconv.Itoa(i), "chatId": chatID, "text": text(i)}, "")

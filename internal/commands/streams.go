@@ -88,9 +88,12 @@ func ackWait(cfg Config) time.Duration {
 	return cfg.Timeout + sendCheckTimeout + resultPublishTimeout + leaseMargin
 }
 
-// maxAckPending bounds the durable commands out at once; they are handled
-// one at a time, so a few suffice.
-const maxAckPending = 16
+// maxAckPending bounds the durable commands out at once. They are handled
+// one at a time, but a command handed back by a standby (NAK with a delay)
+// or waiting for its backoff stays pending until it is delivered again, and
+// at the bound no new command is delivered to any replica, the owner's
+// included. So the bound is well above the commands that can wait so.
+const maxAckPending = 1000
 
 // safeName maps s to letters, digits, '-' and '_' for consumer names.
 func safeName(s string) string {
