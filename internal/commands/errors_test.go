@@ -57,7 +57,7 @@ func errorCases() []errorCase {
 			code:  commands.CodeSessionLost},
 		{name: "session lost (refused with 403)", agent: agentOne, command: commands.AgentInfo, body: func(string) any { return nil },
 			setup: func(t *testing.T, e *env) {
-				e.sim.InjectFault(lpsim.Fault{PathContains: "/info", Status: 403, Count: 1})
+				e.sim.InjectFault(lpsim.Fault{PathContains: "/info", Status: 403, Count: 10})
 			},
 			code: commands.CodeSessionLost},
 		{name: "session lost (none yet)", agent: agentOne, command: commands.AgentInfo, body: func(string) any { return nil },
