@@ -42,7 +42,21 @@ fuzz:
 ## ci: what .ci/run does
 ci: lint test fuzz
 
-## image: the container image (needs a Docker engine; CI has none, so this is not run there)
-IMAGE ?= lpbridge:dev
+## image: the container image, without a Docker engine (tools/imagebuild): $(IMAGE_DIR)/oci (OCI layout),
+## $(IMAGE_DIR)/lpbridge.tar (docker-archive for podman load / kind load image-archive), its digest printed.
+## Needs Debian's ca-certificates and tzdata; reproducible: same commit, same digest.
+# -buildvcs=false: Go stamps VCS data in a clone but not in a git worktree, which
+# would make the digest depend on how the tree was checked out; the image's
+# revision label carries the commit instead.
+IMAGE_DIR ?= bin/image
+IMAGE_REPO ?= ghcr.io/lpbridge/lpbridge
+# The chart's appVersion, so that the chart's default image is this one.
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"*\([^"]*\)"*$$/\1/p' deploy/helm/lpbridge/Chart.yaml)
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
 image:
-	docker build -t $(IMAGE) .
+	@mkdir -p $(IMAGE_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o $(IMAGE_DIR)/lpbridge ./cmd/bridge
+	cd tools/imagebuild && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run . \
+	  -binary $(abspath $(IMAGE_DIR))/lpbridge -out $(abspath $(IMAGE_DIR)) \
+	  -repo $(IMAGE_REPO) -tag $(IMAGE_TAG) -arch $(IMAGE_ARCH) \
+	  -revision $$(git rev-parse HEAD) -version $$(git describe --tags --always --dirty)
