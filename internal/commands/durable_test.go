@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -223,7 +224,9 @@ func TestDurableRedeliveryRecovers(t *testing.T) {
 // acknowledged).
 func (e *env) waitStreamEmpty(t testing.TB) {
 	t.Helper()
-	testwait.Until(t, waitFor, func() error {
+	// Past one ack wait (about 31 s in these tests): a command that reached
+	// a consumer stopped just before (a restart) comes back only then.
+	testwait.Until(t, 45*time.Second, func() error {
 		s, err := e.js.Stream(context.Background(), commands.DefaultStreamName)
 		if err != nil {
 			return err
