@@ -35,6 +35,10 @@ type Config struct {
 	LPDomainURL string `envconfig:"LP_DOMAIN_URL" default:"https://api.liveperson.net" desc:"Domain API (CSDS) base URL; point it at any server that speaks the Chat Agent API"`
 	// LPAllowInsecureHTTP permits plain HTTP towards LP_DOMAIN_URL (simulator, test doubles).
 	LPAllowInsecureHTTP bool `envconfig:"LP_ALLOW_INSECURE_HTTP" default:"false" desc:"allow plain HTTP to the Domain and Chat Agent API (simulator, test doubles only)"`
+	// LPCAFile adds CA certificates to the system's for the Domain and Chat
+	// Agent API: a TLS-inspecting proxy, or a simulator with a test
+	// certificate [empty: the system's only].
+	LPCAFile string `envconfig:"LP_CA_FILE" desc:"PEM file of CA certificates trusted for the Domain and Chat Agent API besides the system's (a TLS-inspecting proxy, a simulator's test certificate)"`
 
 	// AgentsFile lists agents and their credentials (JSON); see README.
 	AgentsFile string `envconfig:"AGENTS_FILE" desc:"JSON file listing agents and their credentials"`
@@ -116,6 +120,9 @@ type Config struct {
 
 	// HTTPAddr serves /metrics, /livez and /readyz; empty disables it.
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the HTTP server for /metrics, /livez, /readyz (:8080 in Kubernetes); empty disables it"`
+	// Pprof serves Go's profiles under /debug/pprof/ on HTTPAddr, for
+	// profiles at scale; off because they reveal internals [false].
+	Pprof bool `envconfig:"PPROF" default:"false" desc:"serve Go profiles under /debug/pprof/ on BRIDGE_HTTP_ADDR (keep that address private)"`
 
 	// OTLPEndpoint is the OpenTelemetry collector receiving traces; empty disables tracing.
 	OTLPEndpoint string `envconfig:"OTLP_ENDPOINT" desc:"OpenTelemetry collector for traces (OTLP/HTTP): host:port or http(s)://host:port[/path]; empty disables tracing"`

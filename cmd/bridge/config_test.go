@@ -142,6 +142,7 @@ func configDefaultOwners() map[string]any {
 func bridgeOwnedDefaults() map[string]string {
 	return map[string]string{
 		"LPAllowInsecureHTTP": "a switch of the bridge's wiring; lpchat's zero value is off too",
+		"Pprof":               "a switch of the bridge's HTTP server; off unless asked for",
 		"AgentGoOnline":       "the single agent from the environment is the bridge's (agents.go)",
 		"AgentAutoAccept":     "the single agent from the environment is the bridge's (agents.go)",
 		"RequestsPerSecond":   "main.go builds the shared per-account budget",

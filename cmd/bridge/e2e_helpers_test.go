@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +41,9 @@ type simOptions struct {
 	// cfg, if set, is the simulator's whole Config (seed and strict
 	// cookies included); else the seed with strict agent-session cookies.
 	cfg *lpsim.Config
+	// tlsCA, if set, makes the simulator serve HTTPS with a test
+	// certificate and receives the path of its CA (PEM).
+	tlsCA *string
 	// wrap, if set, wraps the simulator's handler (e.g. to watch responses).
 	wrap func(h http.Handler) http.Handler
 }
@@ -84,8 +90,18 @@ func startSim(t *testing.T, o simOptions) (*lpsim.Simulator, string) {
 	if o.wrap != nil {
 		h = o.wrap(sim)
 	}
-	srv := httptest.NewServer(h)
+	if o.tlsCA == nil {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return sim, srv.URL
+	}
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
+	*o.tlsCA = filepath.Join(t.TempDir(), "lpsim-ca.pem")
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(*o.tlsCA, ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return sim, srv.URL
 }
 

@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -190,7 +192,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		return nil
 	})
 	if cfg.HTTPAddr != "" {
-		stopHTTP, err := serveHTTP(cfg.HTTPAddr, metrics, health, logger)
+		stopHTTP, err := serveHTTP(cfg.HTTPAddr, metrics, health, logger, httpOptions(cfg)...)
 		if err != nil && cfg.embeddedSim() && errors.Is(err, syscall.EADDRINUSE) {
 			// The zero-config demo must start on any laptop: take a free port.
 			logger.Warn("HTTP address busy; the demo serves /metrics on a free port instead", "addr", cfg.HTTPAddr)
@@ -207,10 +209,14 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
 	parts := bridgeParts{nc: nc}
 	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{}}
+	lpTransport, err := livePersonTransport(cfg.LPCAFile)
+	if err != nil {
+		return err
+	}
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
-			Transport: telemetry.InstrumentTransport(http.DefaultTransport.(*http.Transport).Clone(), metrics, lpchat.OperationOf),
+			Transport: telemetry.InstrumentTransport(lpTransport.Clone(), metrics, lpchat.OperationOf),
 			Budget:    budget,
 			Logger:    logger.With("agent", a.LoginName),
 			OnRetry:   metrics.LPRetryRequest,
@@ -281,12 +287,12 @@ func agentNames(agents []poller.AgentConfig) string {
 
 // serveHTTP serves /metrics, /livez and /readyz on addr. It listens before
 // returning so a bad or busy address fails the start, not later.
-func serveHTTP(addr string, m *telemetry.Metrics, h *telemetry.Health, logger *slog.Logger) (func(), error) {
+func serveHTTP(addr string, m *telemetry.Metrics, h *telemetry.Health, logger *slog.Logger, opts ...telemetry.ServerOption) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("BRIDGE_HTTP_ADDR: %w", err)
 	}
-	srv := telemetry.NewServer(addr, m, h)
+	srv := telemetry.NewServer(addr, m, h, opts...)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server stopped", "err", err)
@@ -334,4 +340,34 @@ func startCommands(ctx context.Context, cfg Config, account string, nc *nats.Con
 			logger.Error("command consumer stopped", "err", err)
 		}
 	}), nil
+}
+
+// httpOptions are what the configuration adds to the HTTP server.
+func httpOptions(cfg Config) []telemetry.ServerOption {
+	if cfg.Pprof {
+		return []telemetry.ServerOption{telemetry.WithProfiling()}
+	}
+	return nil
+}
+
+// livePersonTransport is the HTTP transport towards LivePerson, trusting
+// the CA certificates of caFile (PEM) besides the system's when it is set.
+func livePersonTransport(caFile string) (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile == "" {
+		return t, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("BRIDGE_LP_CA_FILE: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // no system roots here: the file's alone
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("BRIDGE_LP_CA_FILE: %s holds no PEM certificate", caFile)
+	}
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return t, nil
 }

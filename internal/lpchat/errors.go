@@ -54,6 +54,10 @@ var (
 	// ErrProtocol means a response that does not decode or lacks a required
 	// element, or an unexpected status (1xx, 3xx).
 	ErrProtocol = errors.New("protocol error")
+	// ErrCertificate means the service's TLS certificate is not trusted
+	// (unknown authority, wrong host, expired). Retrying cannot mend it:
+	// the caller must trust the right CA (a TLS-inspecting proxy's, say).
+	ErrCertificate = errors.New("TLS certificate not trusted")
 
 	// ErrBlocked means 451 on login: the account or user is blocked by
 	// LivePerson support; do not retry (§4.3, §9).

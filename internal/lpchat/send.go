@@ -3,6 +3,8 @@ package lpchat
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +71,14 @@ func (c *Client) send(ctx context.Context, k call) (*response, error) {
 			}
 			return nil, &APIError{Op: k.op, Method: k.method, Path: path, Attempts: attempt,
 				sentinels: []error{sentinel}, cause: err}
+		}
+		if untrustedCertificate(err) {
+			// Before the retry policy: the next attempt meets the same certificate.
+			e := &APIError{Op: k.op, Method: k.method, Path: path, Attempts: attempt,
+				sentinels: []error{ErrCertificate}, cause: netCause(err)}
+			c.log.LogAttrs(ctx, slog.LevelError, "request refused: TLS certificate not trusted",
+				slog.String("op", k.op), slog.String("method", k.method), slog.String("path", path), slog.String("error", e.Error()))
+			return nil, e
 		}
 		if errors.Is(err, errBodyTooLarge) {
 			return nil, &APIError{Op: k.op, Method: k.method, Path: path, Status: res.status,
@@ -188,6 +198,16 @@ func netCause(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// untrustedCertificate reports a TLS handshake that failed on the service's
+// certificate, not on the network.
+func untrustedCertificate(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // urlPath returns the path of an absolute URL, for errors and logs.

@@ -111,3 +111,20 @@ func TestServerShutsDownPromptly(t *testing.T) {
 		t.Error("server still answers after Shutdown")
 	}
 }
+
+func TestServerServesProfilesOnlyWhenAsked(t *testing.T) {
+	plain := serve(t, telemetry.NewServer("127.0.0.1:0", nil, nil))
+	if code, _ := get(t, plain+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("without WithProfiling: /debug/pprof/ answered %d, want 404", code)
+	}
+	profiled := serve(t, telemetry.NewServer("127.0.0.1:0", nil, nil, telemetry.WithProfiling()))
+	if code, body := get(t, profiled+"/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("with WithProfiling: /debug/pprof/ answered %d %.80q, want 200 and the profile index", code, body)
+	}
+	if code, body := get(t, profiled+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Errorf("goroutine profile answered %d %.80q", code, body)
+	}
+	if code, _ := get(t, profiled+"/livez"); code != http.StatusOK {
+		t.Errorf("/livez with profiling: %d", code)
+	}
+}
