@@ -158,7 +158,13 @@ func (c *cli) connect(ctx context.Context, url string) error {
 	if err != nil {
 		return fmt.Errorf("invalid config: %w", err)
 	}
-	opts = append(opts, nats.Name("lpbridge-cli"), nats.Timeout(cliConnectTimeout))
+	opts = append(opts, nats.Name("lpbridge-cli"), nats.Timeout(cliConnectTimeout),
+		// Closing at the end is no news; losing the server midway is.
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				logger.Warn("nats disconnected", "err", err)
+			}
+		}))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return &NATSUnavailableError{URL: redactURL(url), Err: err}

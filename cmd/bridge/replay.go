@@ -18,6 +18,10 @@ import (
 // ce-id, which consumers dedupe on, stays the original).
 const replayIDSuffix = "/replay/"
 
+// replayFlushTimeout bounds the wait for the server to have every replayed
+// message: a few thousand messages take well under a second on loopback.
+const replayFlushTimeout = 10 * time.Second
+
 // runReplay re-publishes one chat's or one time window's events, in stream
 // order, with their CloudEvent headers, under another subject prefix.
 func runReplay(ctx context.Context, c *cli, args []string) error {
@@ -97,7 +101,7 @@ func runReplay(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("replayed %d of %d, then %s: %w", i, len(evs), msg.Subject, err)
 		}
 	}
-	if err := c.nc.FlushWithContext(ctx); err != nil {
+	if err := c.nc.FlushTimeout(replayFlushTimeout); err != nil {
 		return fmt.Errorf("replay: flush: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "replayed %d events to %s.evt.>\n", len(evs), *to)
