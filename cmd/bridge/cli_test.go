@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +53,7 @@ func startCLIServer(t *testing.T) cliServer {
 // runCLI runs a subcommand as main does and returns its exit code and output.
 func runCLI(ctx context.Context, t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb syncOut // NATS callbacks may log after the subcommand returned
+	var out, errb syncBuffer // NATS callbacks may log after the subcommand returned
 	code, ok := runSubcommand(ctx, args, &out, &errb)
 	if !ok {
 		t.Fatalf("%v: not run as a subcommand", args)
@@ -189,29 +188,11 @@ func errorsIsNATS(err error) bool {
 	return err != nil && asError(err, &e) && e.URL == "nats://127.0.0.1:1"
 }
 
-// syncOut is an output buffer the tail goroutine writes while the test reads.
-type syncOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncOut) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncOut) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startTail runs tail until the test ends and returns its output.
-func startTail(t *testing.T, args ...string) *syncOut {
+func startTail(t *testing.T, args ...string) *syncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	out, errOut := &syncOut{}, &syncOut{}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		code, _ := runSubcommand(ctx, append([]string{"tail"}, args...), out, errOut)
