@@ -48,6 +48,10 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	if code, ok := runSubcommand(ctx, os.Args[1:], os.Stdout, os.Stderr); ok {
+		stop()
+		os.Exit(code)
+	}
 	err := run(ctx, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
