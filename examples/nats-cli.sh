@@ -23,7 +23,7 @@
 # Two departures from a person at a shell, both for time: the scripted visitors
 # end their chats after a few lines (about 25s), so the script starts the bridge
 # with BRIDGE_SIM_VISITORS_PER_MINUTE=0 and asks the simulator for visitors
-# that stay (same script, more lines); and bot.two's chat.close, which must
+# that stay about a minute (same script, more lines); and bot.two's chat.close, which must
 # wait until bot.two has accepted the transferred chat, is retried.
 #
 # Knobs: NATS_CMD_TIMEOUT (seconds for one nats command, 60), MD (the page).
@@ -99,8 +99,11 @@ start_bridge() { # $1: the page's line, e.g. BRIDGE_COMMANDS_DURABLE=true go run
     sleep 0.1
   done
   [ -n "$bridge_url" ] || fail "the bridge did not start within 60s"
-  # Scripted visitors as in the default, whose chats last long enough for the page.
-  curl -fsS -X POST -d '{"chatsPerMinute":20,"linesPerChat":1000,"maxConcurrent":6}' \
+  # Scripted visitors whose chats last about a minute: long enough for the
+  # steps that use one, short enough that each bot keeps getting new chats
+  # (step 5 waits for one at bot.one, whose four slots would stay full with
+  # chats that never end).
+  curl -fsS -X POST -d '{"chatsPerMinute":20,"linesPerChat":12,"maxConcurrent":10}' \
     "$sim/sim/accounts/55500011/scripted-visitors" >/dev/null || fail "simulator control API at $sim"
   echo "   bridge $bridge_url, simulator $sim (visitors that stay)"
 }
