@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -118,6 +121,52 @@ func TestE2EResyncAfterPurge(t *testing.T) {
 		t.Errorf("chat.resync again = %+v, want 0 published, %d present", res, len(before))
 	}
 	c.checkResults(after)
+}
+
+// TestE2EResyncChatGone: a service that no longer lets the agent read an
+// ended chat (410 on GET chat) makes chat.resync fail with chat_not_found,
+// a final code, and publishes nothing.
+func TestE2EResyncChatGone(t *testing.T) {
+	const pw = "resync-pw-gone"
+	var gone atomic.Pointer[string]
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if id := gone.Load(); id != nil && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/chat/"+*id) {
+				http.Error(w, "chat is gone", http.StatusGone)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	sim, simURL := startSim(t, simOptions{seed: 29, agents: e2eAgents(pw, "resync-pw-two"), wrap: wrap})
+	ns, nc, js := natstest.RunServer(t)
+	setBridgeEnv(t, bridgeVars(ns.ClientURL(), simURL, botOne, pw))
+	b := startBridge(t)
+	col := collectEvents(t, b, js)
+	c := newCommander(t, b, nc)
+
+	chat := startVisitor(t, sim, lpsim.VisitorSpec{Name: "Bo", SkillID: skillSupport})
+	col.waitFor(t, b, "chat.accepted", func(r received) bool { return r.is(events.ChatAccepted, chat) })
+	if err := sim.VisitorEnd(e2eAccount, chat); err != nil {
+		t.Fatalf("VisitorEnd: %v", err)
+	}
+	col.waitFor(t, b, "chat.transcript", func(r received) bool { return r.is(events.ChatTranscript, chat) })
+	gone.Store(&chat)
+	n := col.count()
+	try := 0
+	waitUntil(t, b, "chat.resync of the gone chat refused as chat_not_found", func() error {
+		try++
+		r := c.request(botOneToken, commands.ChatResync, fmt.Sprintf("resync-gone-%d", try), map[string]any{"chatId": chat})
+		if r.OK || r.Error == nil || r.Error.Code != string(commands.CodeChatNotFound) {
+			return fmt.Errorf("reply ok=%v error=%+v", r.OK, r.Error)
+		}
+		return nil
+	})
+	for _, r := range col.all()[n:] {
+		if r.Chat == chat {
+			t.Errorf("chat.resync of a gone chat published %v", r)
+		}
+	}
 }
 
 // resyncLines is the texts of the chat.line events of evs, failing when a

@@ -77,6 +77,10 @@ func (s workerSessions) Resync(ctx context.Context, account, token, chatID strin
 		return 0, 0, &commands.Error{Code: commands.CodeBadRequest, Message: err.Error()}
 	case errors.Is(err, poller.ErrSessionLost):
 		return 0, 0, &commands.Error{Code: commands.CodeSessionLost, Message: err.Error()}
+	case lpchat.ChatGone(err):
+		// The service may stop letting the agent read a chat it no longer
+		// holds (400, 403, 404, 410): nothing to resync from; final.
+		return 0, 0, &commands.Error{Code: commands.CodeChatNotFound, Message: "the service no longer lets this agent read the chat: " + err.Error()}
 	case err != nil:
 		return 0, 0, err
 	}
