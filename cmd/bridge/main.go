@@ -212,7 +212,8 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	// Every client waits on it before each request, retries and commands included.
 	budget := rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond)))
 	parts := bridgeParts{nc: nc}
-	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{}}
+	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{},
+		history: events.NewChatHistory(js, cfg.StreamName, pub)}
 	lpTransport, err := livePersonTransport(cfg.LPCAFile)
 	if err != nil {
 		return err

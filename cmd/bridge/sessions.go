@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
+	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/poller"
 )
@@ -17,6 +19,7 @@ import (
 type workerSessions struct {
 	account string
 	workers map[string]*poller.Worker // by agent token
+	history poller.ChatHistory        // the event stream, for chat.resync
 }
 
 // Session implements commands.SessionSource: nil with known=true while the
@@ -59,6 +62,29 @@ func (s workerSessions) Accepted(account, token, chatID string) {
 	if w, ok := s.worker(account, token); ok {
 		w.Track(chatID)
 	}
+}
+
+// Resync implements commands.AgentNotifier: the owning worker rebuilds the
+// chat; its refusals become the command's error codes.
+func (s workerSessions) Resync(ctx context.Context, account, token, chatID string) (published, present int, err error) {
+	w, ok := s.worker(account, token)
+	if !ok {
+		return 0, 0, &commands.Error{Code: commands.CodeUnknownAgent, Message: fmt.Sprintf("agent %q is not run by this bridge", token)}
+	}
+	res, err := w.Resync(ctx, chatID, s.history)
+	switch {
+	case errors.Is(err, poller.ErrChatPolled):
+		return 0, 0, &commands.Error{Code: commands.CodeBadRequest, Message: err.Error()}
+	case errors.Is(err, poller.ErrSessionLost):
+		return 0, 0, &commands.Error{Code: commands.CodeSessionLost, Message: err.Error()}
+	case lpchat.ChatGone(err):
+		// The service may stop letting the agent read a chat it no longer
+		// holds (400, 403, 404, 410): nothing to resync from; final.
+		return 0, 0, &commands.Error{Code: commands.CodeChatNotFound, Message: "the service no longer lets this agent read the chat: " + err.Error()}
+	case err != nil:
+		return 0, 0, err
+	}
+	return res.Published, res.Present, nil
 }
 
 func (s workerSessions) worker(account, token string) (*poller.Worker, bool) {

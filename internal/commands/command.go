@@ -17,6 +17,7 @@ const (
 	ChatTransferSkills  = "chat.transfer-skills"
 	ChatInfo            = "chat.info"
 	ChatVisitor         = "chat.visitor"
+	ChatResync          = "chat.resync"
 )
 
 // spec is one row of the command table.
@@ -57,6 +58,8 @@ func commandTable() []spec {
 		command[chatArgs](ChatTransferSkills, transferSkills),
 		command[chatArgs](ChatInfo, chatInfo),
 		command[chatArgs](ChatVisitor, chatVisitor),
+		// Reads the stream and the service, publishes events (handlers.go).
+		command[chatArgs](ChatResync, resync),
 	}
 }
 

@@ -38,6 +38,9 @@ type AgentNotifier interface {
 	SetAvailability(ctx context.Context, account, agentToken string, a lpchat.Availability) (lpchat.AgentStatus, error)
 	// Accepted tells the poller the agent took chatID.
 	Accepted(account, agentToken, chatID string)
+	// Resync has the poller publish what the stream lacks of chatID
+	// (chat.resync): how many events it published and found present.
+	Resync(ctx context.Context, account, agentToken, chatID string) (published, present int, err error)
 }
 
 // Publisher publishes command.result events (*events.Publisher is one).

@@ -131,3 +131,20 @@ func setStatus(ctx context.Context, r *run, a statusArgs) (any, error) {
 		Status lpchat.Availability `json:"status"`
 	}{status}, nil
 }
+
+// resync re-reads a chat that ended or left from the service and publishes
+// the events the stream lacks, through the agent's poller, which maps
+// chats to events (and refuses a chat it still polls).
+func resync(ctx context.Context, r *run, a chatArgs) (any, error) {
+	if r.notify == nil {
+		return nil, failf(CodeInternal, "chat.resync needs the agent's poller, which this bridge does not hand to commands")
+	}
+	published, present, err := r.notify.Resync(ctx, r.cmd.Account, r.cmd.Agent, a.ChatID)
+	if err != nil {
+		return nil, upstreamError(ctx, err, true)
+	}
+	return struct {
+		Published int `json:"published"`
+		Present   int `json:"present"`
+	}{published, present}, nil
+}

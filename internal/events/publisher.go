@@ -100,6 +100,11 @@ func (p *Publisher) Config() PublisherConfig { return p.cfg }
 // An event without a TraceParent gets the one of the span in ctx, if any
 // (a poll tick, a command), as its traceparent extension.
 func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
+	return p.publish(ctx, "", evs)
+}
+
+// publish is Publish with msgIDSuffix appended to each Nats-Msg-Id.
+func (p *Publisher) publish(ctx context.Context, msgIDSuffix string, evs []Event) error {
 	msgs := make([]*nats.Msg, len(evs))
 	traceParent := tracing.TraceParent(ctx)
 	for i, e := range evs {
@@ -112,6 +117,9 @@ func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 			return &PublishError{Index: i, EventID: e.ID, Subject: Subject(p.cfg.Prefix, e), Err: err}
 		}
 		msg.Subject = Subject(p.cfg.Prefix, e)
+		if msgIDSuffix != "" {
+			msg.Header.Set(nats.MsgIdHdr, e.ID+msgIDSuffix)
+		}
 		msgs[i] = msg
 	}
 	var opts []jetstream.PublishOpt
