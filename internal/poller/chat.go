@@ -93,22 +93,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 		b.info(d, infoHash(info))
 	}
 
-	// transfer is a transfer line no later "chatting" state undid (the chat
-	// left this agent); lastTransfer is the last transfer line at all.
-	var end, transfer, lastTransfer *lpchat.Event
-	fresh := newEvents(doc.Events, n.cur.LastEventID)
-	for i := range fresh {
-		ev := &fresh[i]
-		b.service(ev)
-		switch {
-		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatEnded:
-			end = ev
-		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatChatting:
-			transfer = nil // an earlier transfer brought the chat here
-		case isTransferLine(ev):
-			transfer, lastTransfer = ev, ev
-		}
-	}
+	end, transfer, lastTransfer := b.serviceEvents(newEvents(doc.Events, n.cur.LastEventID))
 
 	switch {
 	case end != nil:
@@ -301,4 +286,24 @@ func (w *Worker) buildInfo(ctx context.Context, as *lpchat.AgentSession, c *chat
 // not there" rather than "try again".
 func optionalResource(err error) bool {
 	return errors.Is(err, lpchat.ErrNotFound) || errors.Is(err, lpchat.ErrBadRequest) || errors.Is(err, lpchat.ErrProtocol)
+}
+
+// serviceEvents adds the service's events to b, in order, and finds in them
+// the end of the chat (its "ended" state), transfer (a transfer line no
+// later "chatting" state undid: the chat left this agent) and lastTransfer
+// (the last transfer line at all).
+func (b *batch) serviceEvents(evs []lpchat.Event) (end, transfer, lastTransfer *lpchat.Event) {
+	for i := range evs {
+		ev := &evs[i]
+		b.service(ev)
+		switch {
+		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatEnded:
+			end = ev
+		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatChatting:
+			transfer = nil // an earlier transfer brought the chat here
+		case isTransferLine(ev):
+			transfer, lastTransfer = ev, ev
+		}
+	}
+	return end, transfer, lastTransfer
 }

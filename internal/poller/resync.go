@@ -136,19 +136,7 @@ func (w *Worker) rebuild(ctx context.Context, as *lpchat.AgentSession, chatID st
 		b.info(d, infoHash(info))
 	}
 	all := newEvents(doc.Events, -1)
-	var end, transfer, lastTransfer *lpchat.Event
-	for i := range all {
-		ev := &all[i]
-		b.service(ev)
-		switch {
-		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatEnded:
-			end = ev
-		case ev.Type == lpchat.EventState && ev.State == lpchat.ChatChatting:
-			transfer = nil
-		case isTransferLine(ev):
-			transfer, lastTransfer = ev, ev
-		}
-	}
+	end, transfer, lastTransfer := b.serviceEvents(all)
 	if end != nil {
 		b.ended(end, all, d)
 		c.cur.Done = true
