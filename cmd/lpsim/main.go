@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,8 @@ type options struct {
 	script         lpsim.ScriptConfig
 	cfg            lpsim.Config
 	logLevel       slog.Level
+	tlsCert        string
+	tlsKey         string
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -57,12 +60,16 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		defAddr = v
 	}
 	var agents, skills, level string
+	var agentsCount int
 	fs.StringVar(&o.addr, "addr", defAddr, "listen address (env LPSIM_ADDR)")
 	fs.StringVar(&o.account, "account", lpsim.DemoAccountID, "demo account id")
 	fs.StringVar(&agents, "agents", "bot.one,bot.two", "comma-separated agent login names; each has password "+lpsim.DemoPassword+
 		", the OAuth2 app clientId=<login>-client-id, clientSecret="+lpsim.DemoClientSecret+
 		" (appKey/secret with \"dummy\" tokens), and the OAuth1 key appKey=<login>-app-key, secret="+lpsim.DemoSecret+
 		", accessToken=<login>-access-token, accessTokenSecret="+lpsim.DemoAccessTokenSecret)
+	fs.IntVar(&agentsCount, "agents-count", 0, "instead of -agents: N agents bot.0001 ... bot.N (for load tests)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with -tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of -tls-cert")
 	fs.StringVar(&skills, "skills", "Support,Billing", "comma-separated skill names (ids 31100810, 31100811, ...); every agent has all of them")
 	fs.IntVar(&o.maxChats, "max-chats", 4, "concurrent chats per agent (-1 = unlimited)")
 	fs.Float64Var(&o.visitorsPerMin, "visitors-per-minute", 0, "scripted visitors: new chats per minute (0 = none)")
@@ -83,6 +90,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	o.agents, o.skills = splitNames(agents), splitNames(skills)
+	if agentsCount > 0 {
+		o.agents = countedAgents(agentsCount)
+	}
 	if err := o.logLevel.UnmarshalText([]byte(level)); err != nil {
 		return o, fmt.Errorf("-log-level: %w", err)
 	}
@@ -93,9 +103,31 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, errors.New("-max-chats: must be -1 or positive")
 	case o.visitorsPerMin < 0:
 		return o, errors.New("-visitors-per-minute: must not be negative")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return o, errors.New("-tls-cert and -tls-key go together")
 	}
 	o.script.ChatsPerMinute = o.visitorsPerMin
 	return o, nil
+}
+
+// countedAgents names n agents bot.0001, bot.0002, ...: zero-padded so that
+// they sort in order, wider than four digits only beyond 9999.
+func countedAgents(n int) []string {
+	width := max(4, len(strconv.Itoa(n)))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("bot.%0*d", width, i+1)
+	}
+	return out
+}
+
+// agentList names the agents for the banner, the first few of a long list.
+func agentList(agents []string) string {
+	const shown = 5 // a load test's thousands of names would flood the terminal
+	if len(agents) <= shown {
+		return strings.Join(agents, ", ")
+	}
+	return fmt.Sprintf("%s, ... %s (%d)", strings.Join(agents[:shown-1], ", "), agents[len(agents)-1], len(agents))
 }
 
 func splitNames(v string) []string {
@@ -135,12 +167,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
 	base := "http://" + ln.Addr().String()
+	if o.tlsCert != "" {
+		base = "https://" + ln.Addr().String()
+		go func() { serveErr <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey) }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
 	fmt.Fprintf(stdout, "lpsim: Chat Agent API simulator listening on %s\n", base)
 	fmt.Fprintf(stdout, "lpsim: account %s; agents %s (demo credentials: see -help); skills %s\n",
-		o.account, strings.Join(o.agents, ", "), strings.Join(skillIDs, ", "))
+		o.account, agentList(o.agents), strings.Join(skillIDs, ", "))
 	fmt.Fprintf(stdout, "lpsim: start with: curl '%s/api/account/%s/service/agentVep/baseURI.json?version=1.0'\n", base, o.account)
 	fmt.Fprintln(stdout, "lpsim: curl walkthrough: README, section Simulator; control API under /sim/ (see internal/lpsim/doc.go)")
 	fmt.Fprintf(stdout, "lpsim: visitor console: %s%s\n", base, console.Prefix)

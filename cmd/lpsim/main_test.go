@@ -53,7 +53,7 @@ func startRun(t *testing.T, args ...string) (string, *syncBuffer, func() error) 
 		}
 	}
 	t.Cleanup(func() { cancel() })
-	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	re := regexp.MustCompile(`listening on (https?://127\.0\.0\.1:\d+)`)
 	var base string
 	testwait.Until(t, 5*time.Second, func() error {
 		select {
@@ -189,7 +189,7 @@ func TestRunScriptedVisitors(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-max-chats", "0"}, {"-agents", ""}, {"-nope"}, {"-log-level", "loud"}, {"extra"}} {
+	for _, args := range [][]string{{"-max-chats", "0"}, {"-agents", ""}, {"-nope"}, {"-log-level", "loud"}, {"extra"}, {"-tls-cert", "c.pem"}} {
 		if err := run(context.Background(), args, io.Discard); err == nil {
 			t.Errorf("run %v: want an error", args)
 		}
