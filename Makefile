@@ -3,7 +3,7 @@ GO ?= go
 GOLANGCI_LINT_VERSION ?= v2.15.0
 FUZZTIME ?= 10s
 
-.PHONY: run sim test lint fmt vet bench fuzz ci image
+.PHONY: run sim test lint fmt vet bench scale fuzz ci image
 
 ## run: the bridge on its embedded default (embedded NATS + simulator, events printed live)
 run:
@@ -30,6 +30,14 @@ vet:
 ## bench: the Go benchmarks (client overhead per poll, poller tick, ...)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## scale: the scale bench (cmd/scalebench): nats-server, lpsim and the bridge as processes, one table.
+## Knobs: AGENTS, CHATS (per agent), LINE_EVERY (per chat), POLL, DURATION, WARMUP, TLS (true/false);
+## e.g. make scale AGENTS=1000 DURATION=45s. See README, Performance.
+scale:
+	$(GO) run ./cmd/scalebench $(if $(AGENTS),-agents $(AGENTS)) $(if $(CHATS),-chats $(CHATS)) \
+	  $(if $(LINE_EVERY),-line-every $(LINE_EVERY)) $(if $(POLL),-poll $(POLL)) $(if $(DURATION),-duration $(DURATION)) \
+	  $(if $(WARMUP),-warmup $(WARMUP)) $(if $(TLS),-tls=$(TLS))
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
 fuzz:
