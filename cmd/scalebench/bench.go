@@ -55,6 +55,8 @@ type result struct {
 	window        time.Duration
 	bridge, sim   usage
 	nats          usage
+	benchCPU      time.Duration // the bench's own (lines, subscriber): it shares the machine
+	rawPublish    float64       // raw JetStream async publishes acknowledged per second
 	lpRequests    float64
 	polls         float64
 	lineEvents    int
@@ -208,6 +210,10 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	self0, err := procCPU(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	sub.openWindow(t0)
 	maxRSS := make([]int64, len(procs))
@@ -232,6 +238,10 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	self1, err := procCPU(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
 	t1 := time.Now()
 	sub.closeWindow(t1)
 	stopLines()
@@ -244,10 +254,15 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 		bridge:     usage{cpu: cpu1[0] - cpu0[0], maxRSS: maxRSS[0]},
 		sim:        usage{cpu: cpu1[1] - cpu0[1], maxRSS: maxRSS[1]},
 		nats:       usage{cpu: cpu1[2] - cpu0[2], maxRSS: maxRSS[2]},
+		benchCPU:   self1 - self0,
 		lpRequests: metricSum(m1, "lpbridge_lp_requests_total") - metricSum(m0, "lpbridge_lp_requests_total"),
 		polls:      metricSum(m1, "lpbridge_poll_duration_seconds_count") - metricSum(m0, "lpbridge_poll_duration_seconds_count"),
 	}
 	sub.fill(res)
+	// After the window, with the bridge idle but running: the same server's ceiling.
+	if res.rawPublish, err = rawPublishRate(ctx, nc); err != nil {
+		return nil, err
+	}
 	if n := postErrs.Load(); n > 0 {
 		fmt.Fprintf(logw, "scalebench: %d line posts failed (see the table's lost lines)\n", n)
 	}

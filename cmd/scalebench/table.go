@@ -25,8 +25,10 @@ func printTable(w io.Writer, o options, r *result) {
 		float64(r.events)/secs,
 		r.lineEvents, r.lost, r.duplicates,
 		r.sim.cpu.Seconds()/secs, r.nats.cpu.Seconds()/secs)
-	fmt.Fprintf(w, "\nwindow %s after %s warm-up; poll %s; a line every %s per chat; RSS is the window's maximum (simulator %s, NATS %s).\n",
-		r.window.Round(time.Second), o.warmup, o.poll, o.lineEvery, mib(r.sim.maxRSS), mib(r.nats.maxRSS))
+	fmt.Fprintf(w, "\nwindow %s after %s warm-up; poll %s; a line every %s per chat; RSS is the window's maximum (simulator %s, NATS %s); "+
+		"polls on time = polls done ÷ (agents × window ÷ poll); the bench itself (lines, subscriber) used %.2f core; "+
+		"raw JetStream async publish on the same server, after the window: %.0f msg/s.\n",
+		r.window.Round(time.Second), o.warmup, o.poll, o.lineEvery, mib(r.sim.maxRSS), mib(r.nats.maxRSS), r.benchCPU.Seconds()/secs, r.rawPublish)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
