@@ -75,7 +75,7 @@ func startChild(ctx context.Context, dir, name string, ready *regexp.Regexp, env
 	case v := <-found:
 		return c, v, nil
 	case err := <-c.done:
-		return nil, "", fmt.Errorf("%s exited before it was ready (%v); log %s", name, err, logPath)
+		return nil, "", fmt.Errorf("%s exited before it was ready (%w); log %s", name, err, logPath)
 	case <-ctx.Done():
 		c.stop()
 		return nil, "", fmt.Errorf("%s not ready: %w", name, ctx.Err())
@@ -92,7 +92,7 @@ func (c *child) exited() error {
 		if !ok {
 			return fmt.Errorf("%s has exited", c.name)
 		}
-		return fmt.Errorf("%s exited: %v; log %s", c.name, err, c.log)
+		return fmt.Errorf("%s exited: %w; log %s", c.name, err, c.log)
 	default:
 		return nil
 	}
@@ -101,10 +101,21 @@ func (c *child) exited() error {
 // stop sends SIGTERM and waits, then kills after stopTimeout.
 func (c *child) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
 	select {
-	case <-c.done:
-	case <-time.After(stopTimeout):
+	case err := <-c.done:
+		c.logEnd(err)
+	case <-timer.C:
 		_ = c.cmd.Process.Kill()
-		<-c.done
+		c.logEnd(<-c.done)
+	}
+}
+
+// logEnd leaves how the child ended at the end of its log, for -keep.
+func (c *child) logEnd(err error) {
+	if f, ferr := os.OpenFile(c.log, os.O_APPEND|os.O_WRONLY, 0); ferr == nil {
+		fmt.Fprintf(f, "scalebench: %s ended: %v\n", c.name, err)
+		_ = f.Close()
 	}
 }
