@@ -143,6 +143,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 		"BRIDGE_LOG_FORMAT=json",
 		"BRIDGE_LOG_LEVEL=warn",
 		"BRIDGE_SHOW_EVENTS=false",
+		"BRIDGE_PPROF=true", // profiles at scale, taken while the bench runs (README, Performance)
 	)
 	// Subscribe before the bridge starts, so no event is missed.
 	nc, err := nats.Connect(natsURL, nats.Name("scalebench"))
@@ -164,6 +165,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	}
 	defer bridgeProc.stop()
 	metricsURL := "http://" + httpAddr
+	fmt.Fprintf(logw, "scalebench: the bridge's metrics and profiles: %s/metrics, %s/debug/pprof/\n", metricsURL, metricsURL)
 	if err := waitFor(setupCtx, bridgeProc, "every agent polling (/readyz 200)", func() bool {
 		res, err := http.Get(metricsURL + "/readyz")
 		if err != nil {
@@ -202,19 +204,11 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 		return nil, err
 	}
 	procs := []*child{bridgeProc, simProc, natsProc}
-	cpu0, err := cpus(procs)
+	s0, err := takeSnapshot(procs, metricsURL)
 	if err != nil {
 		return nil, err
 	}
-	m0, err := scrape(metricsURL)
-	if err != nil {
-		return nil, err
-	}
-	self0, err := procCPU(os.Getpid())
-	if err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
+	t0 := s0.at
 	sub.openWindow(t0)
 	maxRSS := make([]int64, len(procs))
 	for end := t0.Add(o.duration); time.Now().Before(end); {
@@ -230,19 +224,11 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 			return nil, err
 		}
 	}
-	cpu1, err := cpus(procs)
+	s1, err := takeSnapshot(procs, metricsURL)
 	if err != nil {
 		return nil, err
 	}
-	m1, err := scrape(metricsURL)
-	if err != nil {
-		return nil, err
-	}
-	self1, err := procCPU(os.Getpid())
-	if err != nil {
-		return nil, err
-	}
-	t1 := time.Now()
+	t1 := s1.at
 	sub.closeWindow(t1)
 	stopLines()
 	posters.Wait()
@@ -251,12 +237,12 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 
 	res := &result{
 		window:     t1.Sub(t0),
-		bridge:     usage{cpu: cpu1[0] - cpu0[0], maxRSS: maxRSS[0]},
-		sim:        usage{cpu: cpu1[1] - cpu0[1], maxRSS: maxRSS[1]},
-		nats:       usage{cpu: cpu1[2] - cpu0[2], maxRSS: maxRSS[2]},
-		benchCPU:   self1 - self0,
-		lpRequests: metricSum(m1, "lpbridge_lp_requests_total") - metricSum(m0, "lpbridge_lp_requests_total"),
-		polls:      metricSum(m1, "lpbridge_poll_duration_seconds_count") - metricSum(m0, "lpbridge_poll_duration_seconds_count"),
+		bridge:     usage{cpu: s1.cpu[0] - s0.cpu[0], maxRSS: maxRSS[0]},
+		sim:        usage{cpu: s1.cpu[1] - s0.cpu[1], maxRSS: maxRSS[1]},
+		nats:       usage{cpu: s1.cpu[2] - s0.cpu[2], maxRSS: maxRSS[2]},
+		benchCPU:   s1.self - s0.self,
+		lpRequests: metricSum(s1.metrics, "lpbridge_lp_requests_total") - metricSum(s0.metrics, "lpbridge_lp_requests_total"),
+		polls:      metricSum(s1.metrics, "lpbridge_poll_duration_seconds_count") - metricSum(s0.metrics, "lpbridge_poll_duration_seconds_count"),
 	}
 	sub.fill(res)
 	// After the window, with the bridge idle but running: the same server's ceiling.
@@ -354,16 +340,30 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func cpus(procs []*child) ([]time.Duration, error) {
-	out := make([]time.Duration, len(procs))
+// snapshot is what the window's start and end compare.
+type snapshot struct {
+	at      time.Time
+	cpu     []time.Duration // of each child
+	self    time.Duration   // of the bench
+	metrics string          // the bridge's /metrics
+}
+
+func takeSnapshot(procs []*child, metricsURL string) (snapshot, error) {
+	s := snapshot{cpu: make([]time.Duration, len(procs))}
+	var err error
 	for i, p := range procs {
-		d, err := procCPU(p.pid())
-		if err != nil {
-			return nil, err
+		if s.cpu[i], err = procCPU(p.pid()); err != nil {
+			return s, err
 		}
-		out[i] = d
 	}
-	return out, nil
+	if s.self, err = procCPU(os.Getpid()); err != nil {
+		return s, err
+	}
+	if s.metrics, err = scrape(metricsURL); err != nil {
+		return s, err
+	}
+	s.at = time.Now()
+	return s, nil
 }
 
 func scrape(base string) (string, error) {
