@@ -12,11 +12,6 @@ import (
 	"github.com/lpbridge/lpbridge/internal/events"
 )
 
-// historyFetchWait bounds one wait for the next stored message while
-// reading history: the consumer said more are pending, so they come at once
-// unless the server is in trouble.
-const historyFetchWait = 5 * time.Second
-
 // eventFilter picks events by agent token, chat id and type; empty fields
 // match everything.
 type eventFilter struct {
@@ -92,36 +87,11 @@ func (c *cli) orderedConsumer(ctx context.Context, subjects []string, cfg jetstr
 // history calls fn for every event stored now on subjects (from cfg's start),
 // in stream order, until fn returns false or nothing more is stored.
 func (c *cli) history(ctx context.Context, subjects []string, cfg jetstream.OrderedConsumerConfig, fn func(storedEvent) bool) error {
-	cons, err := c.orderedConsumer(ctx, subjects, cfg)
-	if err != nil {
-		return err
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("read stream %s: %w", c.cfg.StreamName, err)
-	}
-	if info.NumPending == 0 {
-		return nil
-	}
-	for {
-		m, err := cons.Next(jetstream.FetchMaxWait(historyFetchWait))
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("read stream %s: %w", c.cfg.StreamName, err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("read stream %s: %w", c.cfg.StreamName, err)
-		}
-		if s, ok := toStored(m); ok && !fn(s) {
-			return nil
-		}
-		if md.NumPending == 0 {
-			return nil
-		}
-	}
+	cfg.FilterSubjects = subjects
+	return events.EachStored(ctx, c.js, c.cfg.StreamName, cfg, func(m jetstream.Msg) bool {
+		s, ok := toStored(m)
+		return !ok || fn(s)
+	})
 }
 
 // live calls fn for every event stored from cfg's start on, in stream order,

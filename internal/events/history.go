@@ -37,39 +37,59 @@ func NewChatHistory(js jetstream.JetStream, stream string, pub *Publisher) *Chat
 // chat and the highest seq among them (0 when none).
 func (h *ChatHistory) Stored(ctx context.Context, account, agent, chatID string) (map[string]bool, int64, error) {
 	subj := h.pub.cfg.Prefix + ".evt." + Token(account) + "." + Token(agent) + ".chat." + Token(chatID) + ".>"
-	cons, err := h.js.OrderedConsumer(ctx, h.stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
-	if err != nil {
-		return nil, 0, fmt.Errorf("read stream %s: %w", h.stream, err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read stream %s: %w", h.stream, err)
-	}
 	ids := map[string]bool{}
 	var maxSeq int64
-	for pending := info.NumPending; pending > 0; {
-		m, err := cons.Next(jetstream.FetchMaxWait(historyFetchWait))
-		if err != nil {
-			return nil, 0, fmt.Errorf("read stream %s: %w", h.stream, err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			return nil, 0, fmt.Errorf("read stream %s: %w", h.stream, err)
-		}
-		pending = md.NumPending
+	err := EachStored(ctx, h.js, h.stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}}, func(m jetstream.Msg) bool {
 		ce, err := Decode(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
 		if err != nil {
-			continue // not an event of the bridge
+			return true // not an event of the bridge
 		}
 		e, err := FromCloudEvent(ce)
 		// Tokens of different chats may collide; the decoded ids do not.
 		if err != nil || e.ChatID != chatID || e.Account != account || e.Agent != agent {
-			continue
+			return true
 		}
 		ids[e.ID] = true
 		maxSeq = max(maxSeq, e.Seq)
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return ids, maxSeq, nil
+}
+
+// EachStored calls fn, in stream order, for every message the stream holds
+// now that cfg selects (its FilterSubjects, from where its DeliverPolicy
+// starts), until fn returns false or none is left. It reads with an ordered
+// consumer, so it changes nothing on the server.
+func EachStored(ctx context.Context, js jetstream.JetStream, stream string, cfg jetstream.OrderedConsumerConfig, fn func(jetstream.Msg) bool) error {
+	cons, err := js.OrderedConsumer(ctx, stream, cfg)
+	if err != nil {
+		return fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	for pending := info.NumPending; pending > 0; {
+		m, err := cons.Next(jetstream.FetchMaxWait(historyFetchWait))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		pending = md.NumPending
+		if !fn(m) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // Republish publishes evs as Publish does, under the Nats-Msg-Id
