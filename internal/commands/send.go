@@ -8,10 +8,6 @@ import (
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
 
-// sendCheckTimeout bounds the look at the chat after a send failed
-// ambiguously when the command's own time is already up.
-const sendCheckTimeout = 10 * time.Second
-
 // sendResult is the result of chat.send.
 type sendResult struct {
 	EventID int `json:"eventId"`
@@ -55,13 +51,8 @@ func send(ctx context.Context, r *run, a sendArgs) (any, error) {
 	if !e.Ambiguous {
 		return nil, e
 	}
-	checkCtx := ctx
-	if ctx.Err() != nil {
-		var cancel context.CancelFunc
-		checkCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), sendCheckTimeout)
-		defer cancel()
-	}
-	id, found, ferr := r.sess.FindLine(checkCtx, a.ChatID, line, since)
+	id, found, ferr := r.sess.FindLine(ctx, a.ChatID, line, since) // with a fresh context when ctx ran out
+
 	switch {
 	case ferr != nil:
 	case found:

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
 
 // dlqMaxAge is how long dead letters are kept for inspection.
@@ -81,11 +83,11 @@ func durableConsumerConfig(cfg Config, routed bool) jetstream.ConsumerConfig {
 }
 
 // ackWait covers the longest a durable command can take before it is
-// acknowledged: its run, the look for an ambiguous send after the run's time
-// ran out, the command.result publication, and the KV writes. A shorter one
+// acknowledged: its run, the check of an ambiguous post after the run's time
+// ran out (lpchat.VerifyTimeout), the command.result publication, and the KV writes. A shorter one
 // would redeliver a command that is still being run.
 func ackWait(cfg Config) time.Duration {
-	return cfg.Timeout + sendCheckTimeout + resultPublishTimeout + leaseMargin
+	return cfg.Timeout + lpchat.VerifyTimeout + resultPublishTimeout + leaseMargin
 }
 
 // maxAckPending bounds the durable commands out at once. They are handled

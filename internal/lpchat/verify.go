@@ -20,17 +20,17 @@ import (
 // maxEventPages bounds the pages read while looking through a chat's events.
 const maxEventPages = 1000
 
-// verifyTimeout bounds a check made after the caller's context ended (the
+// VerifyTimeout bounds a check made after the caller's context ended (the
 // call that timed out used it up): the check must still run to say whether
-// the call took effect.
-const verifyTimeout = 10 * time.Second
+// the call took effect. Callers that bound a whole operation add it.
+const VerifyTimeout = 10 * time.Second
 
-// checkContext is ctx, or a fresh context of verifyTimeout when ctx is done.
+// checkContext is ctx, or a fresh context of VerifyTimeout when ctx is done.
 func checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ctx.Err() == nil {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(context.WithoutCancel(ctx), verifyTimeout)
+	return context.WithTimeout(context.WithoutCancel(ctx), VerifyTimeout)
 }
 
 // eachEvent calls f for every event of the chat, oldest first (§5.13).
@@ -58,6 +58,8 @@ func (s *AgentSession) eachEvent(ctx context.Context, chatID string, f func(Even
 // A line without a time is taken to match: doubling a line is worse than
 // reporting one that was sent already.
 func (s *AgentSession) FindLine(ctx context.Context, chatID string, l Line, since time.Time) (id int, found bool, err error) {
+	ctx, cancel := checkContext(ctx) // the send that timed out may have used ctx up
+	defer cancel()
 	err = s.eachEvent(ctx, chatID, func(e Event) {
 		if sameLine(e, l, since) {
 			found, id = true, e.ID
