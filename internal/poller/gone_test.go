@@ -34,17 +34,7 @@ func TestGoneChatRetired(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	two := e.client(nil)
-	if _, err := two.Login(ctx, lpchat.Credentials{Username: loginTwo, Password: password}); err != nil {
-		t.Fatalf("login bot.two: %v", err)
-	}
-	as2, err := two.StartAgentSession(ctx)
-	if err != nil {
-		t.Fatalf("agent session bot.two: %v", err)
-	}
-	if _, err := as2.SetAvailability(ctx, lpchat.Online); err != nil {
-		t.Fatalf("bot.two online: %v", err)
-	}
+	e.onlineAgent(t, loginTwo)
 	if err := sessionOf(t, w).Transfer(ctx, gone, lpchat.Transfer{SkillID: skillBilling}); err != nil {
 		t.Fatalf("Transfer: %v", err)
 	}

@@ -405,3 +405,22 @@ func sessionOf(t testing.TB, w *poller.Worker) *lpchat.AgentSession {
 	})
 	return as
 }
+
+// onlineAgent logs login in by its own client, outside any worker, and sets
+// it Online, so that chats can be routed or transferred to it.
+func (e *env) onlineAgent(t *testing.T, login string) *lpchat.AgentSession {
+	t.Helper()
+	ctx := context.Background()
+	c := e.client(nil)
+	if _, err := c.Login(ctx, lpchat.Credentials{Username: login, Password: password}); err != nil {
+		t.Fatalf("login %s: %v", login, err)
+	}
+	as, err := c.StartAgentSession(ctx)
+	if err != nil {
+		t.Fatalf("agent session %s: %v", login, err)
+	}
+	if _, err := as.SetAvailability(ctx, lpchat.Online); err != nil {
+		t.Fatalf("%s online: %v", login, err)
+	}
+	return as
+}

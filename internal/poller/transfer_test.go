@@ -27,18 +27,8 @@ func TestTransferOut(t *testing.T) {
 	waitLine(col, chat, "I was charged twice")
 
 	// bot.two is Online in Billing.
-	two := e.client(nil)
 	ctx := context.Background()
-	if _, err := two.Login(ctx, lpchat.Credentials{Username: loginTwo, Password: password}); err != nil {
-		t.Fatalf("login bot.two: %v", err)
-	}
-	as2, err := two.StartAgentSession(ctx)
-	if err != nil {
-		t.Fatalf("agent session bot.two: %v", err)
-	}
-	if _, err := as2.SetAvailability(ctx, lpchat.Online); err != nil {
-		t.Fatalf("bot.two online: %v", err)
-	}
+	as2 := e.onlineAgent(t, loginTwo)
 
 	as := sessionOf(t, w)
 	if err := as.Transfer(ctx, chat, lpchat.Transfer{SkillID: skillBilling, Text: "refund please"}); err != nil {
