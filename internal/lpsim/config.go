@@ -43,10 +43,10 @@ type Config struct {
 	// "oauth_problem=...&oauth_problem_advice=..." body, not JSON [false].
 	PlainTextAuthErrors bool
 	// ReapedStatus is what calls on an ended (reaped) agent session answer:
-	// 401, 403, 404, 410 or 400 [401] (session9.go).
+	// 401, 403, 404, 410 or 400 [401] (lifetime.go).
 	ReapedStatus int
 	// FixedLoginTTL makes a login end LoginTTL after it was made, however
-	// often it is refreshed [false: refresh extends it] (session9.go).
+	// often it is refreshed [false: refresh extends it] (lifetime.go).
 	FixedLoginTTL bool
 	// Now is the clock [time.Now]; tests may inject a fake one.
 	Now func() time.Time
@@ -87,7 +87,7 @@ func (c Config) Validate() error {
 	if c.LoginTTL < 0 {
 		errs = append(errs, fmt.Errorf("LoginTTL %v: %w", c.LoginTTL, ErrNegativeDuration))
 	}
-	errs = append(errs, c.validateSession9())
+	errs = append(errs, c.validateLifetime())
 	return errors.Join(errs...)
 }
 

@@ -29,7 +29,7 @@ type Simulator struct {
 	faults []faultRule
 
 	requests atomic.Int64
-	budget   requestBudget // budget9.go
+	budget   requestBudget // ratelimit.go
 
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc

@@ -12,7 +12,7 @@ import (
 )
 
 // How the worker tells that its agent session is gone and when its login
-// must be renewed (issue 9). The statuses are lpchat's one classification
+// must be renewed. The statuses are lpchat's one classification
 // (lpchat.ErrSessionLost); this file adds what only the worker can see over
 // time: 5xx that outlast the retry policy, the login's sessionTTl, and
 // logins refused for good.

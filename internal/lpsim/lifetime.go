@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Ways a lost agent session or login shows, for the bridge's restart path
-// (issue 9). The reference is silent on what a reaped agent session answers
+// Ways a lost agent session or login shows, for the bridge's restart path.
+// The reference is silent on what a reaped agent session answers
 // (chat-agent-api.md §15.4) and on whether refresh extends the login
 // (§15.14), so the simulator can answer each way a real service might.
 
@@ -16,9 +16,9 @@ import (
 // or 400.
 var ErrBadReapedStatus = errors.New("reaped status must be 401, 403, 404, 410 or 400")
 
-// validateSession9 checks the fields of this file. A real service could
+// validateLifetime checks the fields of this file. A real service could
 // answer any of these statuses for an agent session it has dropped.
-func (c Config) validateSession9() error {
+func (c Config) validateLifetime() error {
 	switch c.ReapedStatus {
 	case 0, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusBadRequest:
 		return nil
