@@ -17,14 +17,17 @@ const (
 	// DefaultPollInterval is the gap between poll ticks: the docs advise
 	// polling no faster than every 2 s (§5.8, §8).
 	DefaultPollInterval = 2 * time.Second
-	// DefaultJitter spreads the ticks of many workers so they do not burst.
+	// DefaultJitter spreads the ticks of many workers so they do not burst:
+	// each worker's schedule is moved once by up to ±10 % of the interval.
 	DefaultJitter = 0.1
 	// DefaultRefreshEvery is the login keepalive period: the KeepAlive table
 	// says every 5 minutes (§8).
 	DefaultRefreshEvery = 5 * time.Minute
-	// DefaultSessionSyncEvery is how many ticks pass between reads of
-	// chatSessions and availability: both change rarely and chatSessions
-	// should not be polled faster than every 2 s (§5.10).
+	// DefaultSessionSyncEvery is how many ticks pass between sync reads,
+	// chatSessions and availability in turn (each every 10 ticks, 20 s at
+	// the default interval): both change rarely, chatSessions should not be
+	// polled faster than every 2 s (§5.10), and a sync read takes the place
+	// of a tick's ringing-count read.
 	DefaultSessionSyncEvery = 5
 )
 
@@ -70,13 +73,16 @@ type Config struct {
 	// PollInterval is the gap between poll ticks [2s]; at least 2 s against
 	// the real service is polite, tests may use less.
 	PollInterval time.Duration
-	// Jitter is the fraction of PollInterval by which a tick may move
-	// either way [0.1]; below 1; negative means none.
+	// Jitter is the fraction of PollInterval by which the worker's tick
+	// schedule is moved, once, at random, either way [0.1]; below 1;
+	// negative means none. Ticks then come every PollInterval.
 	Jitter float64
 	// RefreshEvery is the login refresh period [5m].
 	RefreshEvery time.Duration
-	// SessionSyncEvery is the number of ticks between reads of chatSessions
-	// and availability [5]; they are also read when a session starts.
+	// SessionSyncEvery is the number of ticks between sync reads [5]: in
+	// turn chatSessions and the availability, each in place of the tick's
+	// ringing-count read, and never on two ticks in a row (1 acts as 2).
+	// Both are also read when a session starts.
 	SessionSyncEvery int
 	// ReloginBackoff are the waits of the outer recovery loop after a failed
 	// re-login [2m, 4m, 8m]; the last one repeats. Tests shrink them.

@@ -3,9 +3,11 @@
 // publishes every change as events (DESIGN.md §2–§4).
 //
 // A tick reads the ringing count (and, with AutoAccept, takes ringing chats)
-// and all known chats in ONE multi-chat request (chat-agent-api.md §5.12); every
-// SessionSyncEvery ticks it also reads chatSessions (chats taken by someone
-// else, chats that left) and the availability (Away after a missed ring).
+// and all known chats in ONE multi-chat request (chat-agent-api.md §5.12):
+// two requests per tick whatever the chat count. Every SessionSyncEvery
+// ticks a sync read takes the ringing count's place, in turn chatSessions
+// (chats taken by someone else, chats that left) and the availability (Away
+// after a missed ring). Ticks are fixed-rate, every PollInterval.
 // A chat seen for the first time is read whole once (links, info, all
 // events), with its visit for chat.info.
 //

@@ -355,11 +355,19 @@ func (p *countingPublisher) count(id string) int {
 
 // requestCounter counts the client's requests by kind.
 type requestCounter struct {
-	inner http.RoundTripper
-	ring  atomic.Int64 // GET incomingRequests (one per tick)
-	multi atomic.Int64 // GET {as}/chat?chatSessionKeys=
-	chat  atomic.Int64 // GET {as}/chat/{id} (whole chat)
-	all   atomic.Int64
+	inner    http.RoundTripper
+	ring     atomic.Int64 // GET incomingRequests
+	sessions atomic.Int64 // GET chatSessions
+	status   atomic.Int64 // GET availability
+	multi    atomic.Int64 // GET {as}/chat?chatSessionKeys=
+	chat     atomic.Int64 // GET {as}/chat/{id} (whole chat)
+	all      atomic.Int64
+}
+
+// ticks counts the ticks: each reads either the ringing count or, in its
+// place, chatSessions or the availability.
+func (r *requestCounter) ticks() int64 {
+	return r.ring.Load() + r.sessions.Load() + r.status.Load()
 }
 
 func (r *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -368,6 +376,10 @@ func (r *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case req.Method == http.MethodGet && strings.HasSuffix(p, "/incomingRequests"):
 		r.ring.Add(1)
+	case req.Method == http.MethodGet && strings.HasSuffix(p, "/chatSessions"):
+		r.sessions.Add(1)
+	case req.Method == http.MethodGet && strings.HasSuffix(p, "/availability"):
+		r.status.Add(1)
 	case req.Method == http.MethodGet && strings.HasSuffix(p, "/chat") && req.URL.Query().Has("chatSessionKeys"):
 		r.multi.Add(1)
 	case req.Method == http.MethodGet && strings.Contains(p, "/chat/") && !strings.Contains(p[strings.Index(p, "/chat/")+6:], "/"):

@@ -199,7 +199,8 @@ func (w *Worker) forget() {
 	w.loaded = false
 	w.chats = map[string]*chat{}
 	w.ignored = map[string]bool{}
-	w.acceptedBy, w.forceSync, w.lostSession = "", false, false
+	w.acceptedBy, w.lostSession = "", false
+	w.resetSync()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.agent = state.AgentState{}

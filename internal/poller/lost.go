@@ -66,8 +66,13 @@ func sessionCall(op string, err error) error {
 // serverFailed counts the outcome of one tick or resume attempt and
 // reports whether limit of them in a row failed on the agent session with
 // 5xx: the session is then taken as gone. Any other outcome starts the
-// count again.
+// count again, except a good tick while a sync read that failed with 5xx is
+// owed: it read the ringing count in the sync's stead (tick.go), so the
+// sync's attempts still count in a row.
 func (w *Worker) serverFailed(err error, limit int) bool {
+	if err == nil && w.syncFailing {
+		return false
+	}
 	if !errors.Is(err, errSessionServer) {
 		w.serverFails = 0
 		return false

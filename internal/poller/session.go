@@ -108,7 +108,8 @@ func (w *Worker) establish(ctx context.Context) (_ *lpchat.AgentSession, err err
 	})
 	w.mu.Unlock()
 	w.lostSession = false
-	w.forceSync = true
+	w.resetSync()
+	w.sessionsOwed = true // take the chats over
 	w.serverFails = 0
 
 	if err = w.startupStatus(ctx, as); err != nil {

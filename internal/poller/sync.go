@@ -7,6 +7,26 @@ import (
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
 
+// scheduleSync makes the next sync read owed: chatSessions and the
+// availability in turn. Both are Agent API requests, so either keeps the
+// agent session alive (§8) on the tick it takes the ring's place.
+func (w *Worker) scheduleSync() {
+	if w.syncStatusNext {
+		w.statusOwed = true
+	} else {
+		w.sessionsOwed = true
+	}
+	w.syncStatusNext = !w.syncStatusNext
+}
+
+// resetSync starts the sync schedule of a new agent session: nothing
+// owed, and availability first (startupStatus has just read it, the first
+// tick reads chatSessions).
+func (w *Worker) resetSync() {
+	w.sessionsOwed, w.statusOwed, w.syncStatusNext = false, false, true
+	w.ringSkipped, w.syncedSessions, w.syncFailing = false, false, false
+}
+
 // syncSessions reads the chats the agent session holds (§5.10). A chat the
 // worker does not poll yet was taken by someone else, e.g. the command
 // consumer: chat.accepted (acceptedBy "command") once, then it is polled.
@@ -15,14 +35,13 @@ import (
 func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) error {
 	list, err := as.ChatSessions(ctx)
 	if err != nil {
-		w.forceSync = true // read again next tick: the sync is still owed
-		return sessionCall("chat sessions", err)
+		return sessionCall("chat sessions", err) // still owed: read again
 	}
 	by := w.acceptedBy
 	if by == "" {
 		by = acceptedByCommand
 	}
-	w.forceSync, w.acceptedBy = false, ""
+	w.sessionsOwed, w.acceptedBy = false, ""
 
 	listed := make(map[string]bool, len(list))
 	for _, cs := range list {
@@ -76,9 +95,9 @@ func (w *Worker) syncStatus(ctx context.Context, as *lpchat.AgentSession) error 
 	w.mu.Unlock()
 	st, err := as.Availability(ctx)
 	if err != nil {
-		w.forceSync = true // read again next tick: the sync is still owed
-		return sessionCall("availability", err)
+		return sessionCall("availability", err) // still owed: read again
 	}
+	w.statusOwed = false
 	w.mu.Lock()
 	stale := gen != w.statusGen // SetAvailability ran meanwhile and said it
 	if !stale {

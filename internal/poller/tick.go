@@ -15,7 +15,16 @@ import (
 // poll ticks until the session is lost (it returns that error), ctx ends
 // or Stop is called (errStopped; the tick in progress completes first).
 // Other failures cost one extra interval and polling goes on.
+//
+// Ticks are fixed-rate: each is due PollInterval after the one before,
+// however long that took, so a line waits at most one interval for the
+// poll that reads it. The first tick runs at once; the schedule after it is
+// moved once by a random phase of up to ±Jitter of the interval, so that
+// workers started together do not poll together. A tick that overran its
+// slot skips the slots it missed instead of catching up in a burst.
 func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool) error {
+	every := w.cfg.PollInterval
+	due := time.Now()
 	for n := 0; ; n++ {
 		if w.stopping() {
 			return errStopped
@@ -24,10 +33,13 @@ func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool
 		start := time.Now()
 		err := w.keepLogin(tctx)
 		if err == nil {
-			err = w.tick(tctx, as, n%w.cfg.SessionSyncEvery == 0)
+			err = w.tick(tctx, as, n > 0 && n%w.cfg.SessionSyncEvery == 0)
 		}
 		w.endTick(ctx, span, start, err)
-		wait := w.interval()
+		next := due.Add(every)
+		if n == 0 {
+			next = next.Add(w.phase())
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -40,9 +52,10 @@ func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool
 			return err
 		default:
 			w.log.Warn("poll tick failed; backing off one interval", "err", err)
-			wait += w.cfg.PollInterval
+			next = next.Add(every)
 		}
-		if !w.sleep(ctx, wait) {
+		due = nextSlot(next, every, time.Now())
+		if !w.sleep(ctx, time.Until(due)) {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -51,37 +64,72 @@ func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool
 	}
 }
 
-// interval is PollInterval moved by up to ±Jitter of itself.
-func (w *Worker) interval() time.Duration {
-	j := w.cfg.Jitter * (2*rand.Float64() - 1)
-	return time.Duration(float64(w.cfg.PollInterval) * (1 + j))
+// phase is the random shift of a worker's tick schedule: up to ±Jitter of
+// PollInterval.
+func (w *Worker) phase() time.Duration {
+	return time.Duration(float64(w.cfg.PollInterval) * w.cfg.Jitter * (2*rand.Float64() - 1))
 }
 
-// tick is one poll: pending agent events, every SessionSyncEvery ticks the
-// chat sessions and availability, the ringing count (and auto-accept), then
-// ONE multi-chat request for all known chats.
-func (w *Worker) tick(ctx context.Context, as *lpchat.AgentSession, sync bool) error {
+// nextSlot is due, or when now is past it, the first slot of the schedule
+// (due + k·every) after now.
+func nextSlot(due time.Time, every time.Duration, now time.Time) time.Time {
+	if late := now.Sub(due); late > 0 {
+		due = due.Add((late/every + 1) * every)
+	}
+	return due
+}
+
+// tick is one poll: pending agent events, then ONE Agent API read of the
+// agent (the ringing count, with auto-accept, or on a sync tick the sync
+// read that takes its place), then ONE multi-chat request for all known
+// chats: two requests at most whatever the chat count (one with no chat
+// open), besides what new, ended or moved chats cost. syncDue says that
+// this tick is one of every SessionSyncEvery, when the next sync read, in
+// turn chatSessions or the availability, falls due.
+func (w *Worker) tick(ctx context.Context, as *lpchat.AgentSession, syncDue bool) error {
+	if syncDue {
+		w.scheduleSync()
+	}
+	// A sync read may take the ring's place only when the last tick read
+	// the ringing count, so a ringing chat is seen at most one tick later:
+	// well within the 20 s accept window (§5.9) at any sane PollInterval.
+	mayYield := !w.ringSkipped
+	w.ringSkipped = true // until this tick reads it
 	if err := w.flushAgent(ctx); err != nil {
 		return err
 	}
 	if err := w.adoptHanded(ctx); err != nil {
 		return err
 	}
-	if sync || w.forceSync {
-		if err := w.syncSessions(ctx, as); err != nil {
-			return err
-		}
-		if err := w.syncStatus(ctx, as); err != nil {
-			return err
-		}
+	var err error
+	switch {
+	case !mayYield || !w.sessionsOwed && !w.statusOwed:
+		err = w.ring(ctx, as)
+	case w.nextSyncSessions():
+		err = w.syncSessions(ctx, as)
+		w.syncedSessions, w.syncFailing = true, errors.Is(err, errSessionServer)
+	default:
+		err = w.syncStatus(ctx, as)
+		w.syncedSessions, w.syncFailing = false, errors.Is(err, errSessionServer)
 	}
-	if err := w.ring(ctx, as); err != nil {
+	if err != nil {
 		return err
 	}
 	if err := w.flushAgent(ctx); err != nil {
 		return err
 	}
 	return w.pollChats(ctx, as)
+}
+
+// nextSyncSessions reports whether the owed sync read to make now is
+// chatSessions (else the availability): when both are owed, the one that
+// just failed with 5xx again (serverFailed counts its attempts), else the
+// one not read last.
+func (w *Worker) nextSyncSessions() bool {
+	if !w.sessionsOwed || !w.statusOwed {
+		return w.sessionsOwed
+	}
+	return w.syncedSessions == w.syncFailing
 }
 
 // ring reads the ringing count, publishes it when it changed and, with
@@ -91,6 +139,7 @@ func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
 	if err != nil {
 		return sessionCall("incoming requests", err)
 	}
+	w.ringSkipped = false
 	w.noteRinging(r.Count)
 	if !w.cfg.Agent.AutoAccept {
 		return nil
@@ -104,7 +153,7 @@ func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
 			return nil
 		case errors.Is(err, lpchat.ErrAmbiguous):
 			// Still unknown: the next tick's chatSessions tells.
-			w.forceSync, w.acceptedBy = true, acceptedByAuto
+			w.sessionsOwed, w.acceptedBy = true, acceptedByAuto
 			return fmt.Errorf("poller: accept: %w", err)
 		case errors.Is(err, lpchat.ErrNotFound), errors.Is(err, lpchat.ErrBadRequest):
 			// Gone meanwhile (rerouted, visitor left); not our failure.

@@ -69,11 +69,19 @@ type Worker struct {
 	ownID       string           // the agent's id (§5.5), to tell when a chat moved on
 	chats       map[string]*chat // chats being polled
 	ignored     map[string]bool  // ended or gone chats chatSessions still lists
-	acceptedBy  string           // acceptedBy for chats found by the next sync ("" = command)
-	forceSync   bool             // read chatSessions at the next tick
+	acceptedBy  string           // acceptedBy for chats found by the next chatSessions read ("" = command)
 	lostSession bool             // the saved agent session is known to be gone
 	lastRefresh time.Time
 	gauges      gauges // this worker's share of the active agents and chats gauges
+
+	// Owned by the Run goroutine: the sync reads, which take the ring's
+	// place on a tick (tick.go).
+	sessionsOwed   bool // read chatSessions (session start, ambiguous accept, schedule, failed read)
+	statusOwed     bool // read the availability (schedule, failed read)
+	syncStatusNext bool // the next scheduled sync reads the availability, not chatSessions
+	ringSkipped    bool // the last tick did not read the ringing count: this one must
+	syncedSessions bool // the last sync read was chatSessions
+	syncFailing    bool // the last sync read failed with 5xx (serverFailed)
 
 	// Owned by the Run goroutine: the session keeping of lost.go.
 	serverFails   int           // session calls failing with 5xx in a row
