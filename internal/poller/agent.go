@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
@@ -93,20 +92,42 @@ func (w *Worker) noteRinging(count int) {
 // setChats records the chats being polled in the agent state, so that a
 // restarted worker resumes them. The caller does not hold w.mu.
 func (w *Worker) setChats() {
-	ids := make([]string, 0, len(w.chats))
-	for id, c := range w.chats {
+	chats := w.sortedChats()
+	n := 0
+	for _, c := range chats {
 		if !c.retiring {
-			ids = append(ids, id)
+			n++
 		}
 	}
-	slices.Sort(ids)
-	w.gauges.setChats(w.cfg.Metrics, len(ids))
+	w.gauges.setChats(w.cfg.Metrics, n)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !slices.Equal(ids, w.agent.Chats) {
-		w.agent.Chats = ids
-		w.agentDirty = true
+	if n == len(w.agent.Chats) && sameChats(chats, w.agent.Chats) {
+		return
 	}
+	ids := make([]string, 0, n)
+	for _, c := range chats {
+		if !c.retiring {
+			ids = append(ids, c.id)
+		}
+	}
+	w.agent.Chats = ids
+	w.agentDirty = true
+}
+
+// sameChats reports whether the chats not retiring, by id, are ids.
+func sameChats(chats []*chat, ids []string) bool {
+	i := 0
+	for _, c := range chats {
+		if c.retiring {
+			continue
+		}
+		if i >= len(ids) || ids[i] != c.id {
+			return false
+		}
+		i++
+	}
+	return i == len(ids)
 }
 
 // SetAvailability sets the agent's availability on the current session and

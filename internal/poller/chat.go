@@ -60,8 +60,8 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 		return fmt.Errorf("%w: chat %s: %s", errChatDocument, c.id, doc.Error)
 	}
 	w.noteSkipped(c, doc.Skipped)
-	n := *c
-	b := &batch{w: w, c: &n}
+	b := &batch{w: w, c: *c}
+	n := &b.c
 	if doc.VisitID != "" {
 		n.visitID = doc.VisitID
 	}
@@ -85,8 +85,8 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 		b.accepted(by, n.reentry)
 		n.cur.Accepted, n.acceptedBy, n.reentry = true, "", false
 	}
-	if info != nil && (n.cur.InfoVersion == 0 || infoHash(info) != n.cur.InfoHash) {
-		d, err := w.infoFor(ctx, as, &n, info)
+	if info != nil && (n.cur.InfoVersion == 0 || !infoHashIs(info, n.cur.InfoHash)) {
+		d, err := w.infoFor(ctx, as, n, info)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	}
 
 	if len(b.evs) == 0 && !n.unsaved && !n.retiring {
-		*c = n // only caches moved
+		*c = *n // only caches moved
 		return nil
 	}
 	if len(b.evs) > 0 {
@@ -118,7 +118,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 		n.unsaved = true
 		n.newest = newestTime(n.newest, b.evs)
 	}
-	*c = n
+	*c = *n
 	return w.saveChat(ctx, c)
 }
 
@@ -138,7 +138,7 @@ func (w *Worker) finish(ctx context.Context, as *lpchat.AgentSession, b *batch, 
 		case err != nil:
 			return fmt.Errorf("poller: read ended chat %s: %w", b.c.id, err)
 		default:
-			w.noteSkipped(b.c, full.Skipped)
+			w.noteSkipped(&b.c, full.Skipped)
 			all = full.Events
 			if full.Info != nil {
 				info = full.Info
@@ -152,7 +152,7 @@ func (w *Worker) finish(ctx context.Context, as *lpchat.AgentSession, b *batch, 
 	d := b.c.info
 	if d == nil && info != nil {
 		var err error
-		if d, err = w.buildInfo(ctx, as, b.c, info); err != nil {
+		if d, err = w.buildInfo(ctx, as, &b.c, info); err != nil {
 			return err
 		}
 	}
@@ -196,7 +196,7 @@ func (w *Worker) saveChat(ctx context.Context, c *chat) error {
 		}
 	}
 	if c.retiring {
-		delete(w.chats, c.id)
+		w.dropChat(c.id)
 		w.ignored[c.id] = true
 		w.setChats()
 	}
@@ -229,14 +229,30 @@ func fromChatInfo(d *events.InfoData, info *lpchat.ChatInfo) {
 
 // infoHash digests the parts of the chat info that chat.info reports and
 // that may change during a chat (the visitor may give a name, the chat may
-// move to another skill); a new digest means a new chat.info.
+// move to another skill); a new digest means a new chat.info. Cursors keep
+// it: it must not change from one release to the next.
 func infoHash(info *lpchat.ChatInfo) string {
-	h := sha256.New()
-	for _, s := range []string{info.VisitorName, info.VisitorID, info.Language, info.SkillID, info.SkillName} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	var buf [16]byte
+	return string(appendInfoHash(buf[:0], info))
+}
+
+// infoHashIs reports whether info digests to hash; every poll of a chat
+// asks, so it allocates nothing.
+func infoHashIs(info *lpchat.ChatInfo, hash string) bool {
+	var buf [16]byte
+	return string(appendInfoHash(buf[:0], info)) == hash
+}
+
+// appendInfoHash appends infoHash's digest, in hex, to dst: the first 8
+// bytes of the SHA-256 of the fields, each followed by a 0 byte.
+func appendInfoHash(dst []byte, info *lpchat.ChatInfo) []byte {
+	var in [256]byte
+	b := in[:0]
+	for _, s := range [...]string{info.VisitorName, info.VisitorID, info.Language, info.SkillID, info.SkillName} {
+		b = append(append(b, s...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	sum := sha256.Sum256(b)
+	return hex.AppendEncode(dst, sum[:8])
 }
 
 // buildInfo assembles chat.info: the chat's info plus, where the service has

@@ -35,7 +35,7 @@ func (w *Worker) retireGone(ctx context.Context, as *lpchat.AgentSession, c *cha
 	reason := goneReason(err)
 	if !c.cur.Accepted {
 		w.log.Info("chat is not this agent's; not polling it", "chatId", c.id, "reason", reason, "err", err)
-		delete(w.chats, c.id)
+		w.dropChat(c.id)
 		w.setChats()
 		return nil
 	}

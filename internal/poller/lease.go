@@ -197,7 +197,7 @@ func (w *Worker) forget() {
 	w.session.Store(nil)
 	w.releaseGauges()
 	w.loaded = false
-	w.chats = map[string]*chat{}
+	w.chats, w.order = map[string]*chat{}, nil
 	w.ignored = map[string]bool{}
 	w.acceptedBy, w.lostSession = "", false
 	w.resetSync()

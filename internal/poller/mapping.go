@@ -24,7 +24,7 @@ const (
 // a crash recomputes the same Seq for the same events, from the same cursor.
 type batch struct {
 	w   *Worker
-	c   *chat // the chat's next state
+	c   chat // the chat's next state (a copy, so nothing moves until it is published)
 	evs []events.Event
 }
 
@@ -165,8 +165,17 @@ func isTransferLine(ev *lpchat.Event) bool {
 		(ev.SystemMessageID == lpchat.SysTransferAgent || ev.SystemMessageID == lpchat.SysTransferSkill)
 }
 
-// newEvents returns the events after last, sorted by id.
+// newEvents returns the events after last, sorted by id. Events in
+// ascending order already, as the service sends them, come back as a
+// subslice of evs (no copy): callers only read them.
 func newEvents(evs []lpchat.Event, last int) []lpchat.Event {
+	if ascending(evs) {
+		i := 0
+		for i < len(evs) && evs[i].ID <= last {
+			i++
+		}
+		return evs[i:]
+	}
 	out := make([]lpchat.Event, 0, len(evs))
 	for _, e := range evs {
 		if e.ID > last {
@@ -175,4 +184,14 @@ func newEvents(evs []lpchat.Event, last int) []lpchat.Event {
 	}
 	slices.SortStableFunc(out, func(a, b lpchat.Event) int { return a.ID - b.ID })
 	return slices.CompactFunc(out, func(a, b lpchat.Event) bool { return a.ID == b.ID })
+}
+
+// ascending reports whether the event ids strictly ascend.
+func ascending(evs []lpchat.Event) bool {
+	for i := 1; i < len(evs); i++ {
+		if evs[i].ID <= evs[i-1].ID {
+			return false
+		}
+	}
+	return true
 }

@@ -110,7 +110,8 @@ func (w *Worker) rebuild(ctx context.Context, as *lpchat.AgentSession, chatID st
 	if doc.Error != "" {
 		return nil, state.Cursor{}, fmt.Errorf("%w: chat %s: %s", errChatDocument, chatID, doc.Error)
 	}
-	c := newChat(chatID, state.Cursor{}, false)
+	b := &batch{w: w, c: *newChat(chatID, state.Cursor{}, false)}
+	c := &b.c
 	c.visitID = doc.VisitID
 	w.noteSkipped(c, doc.Skipped)
 	info := doc.Info
@@ -125,7 +126,6 @@ func (w *Worker) rebuild(ctx context.Context, as *lpchat.AgentSession, chatID st
 			info = &ci
 		}
 	}
-	b := &batch{w: w, c: c}
 	b.accepted(w.defaultAcceptedBy(), false)
 	c.cur.Accepted = true
 	var d *events.InfoData

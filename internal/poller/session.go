@@ -43,7 +43,7 @@ func (w *Worker) load(ctx context.Context) error {
 			// again under the same ids and let JetStream drop copies.
 			c.acceptedBy = w.defaultAcceptedBy()
 		}
-		w.chats[id] = c
+		w.addChat(c)
 	}
 	if ok {
 		w.mu.Lock()

@@ -204,7 +204,7 @@ func (w *Worker) adopt(ctx context.Context, id, by string) error {
 	}
 	c := newChat(id, cur, found)
 	c.acceptedBy, c.reentry = by, found && cur.Accepted
-	w.chats[id] = c
+	w.addChat(c)
 	w.setChats()
 	return nil
 }
@@ -213,7 +213,9 @@ func (w *Worker) adopt(ctx context.Context, id, by string) error {
 func (w *Worker) adoptHanded(ctx context.Context) error {
 	w.mu.Lock()
 	handed := w.handed
-	w.handed = map[string]string{}
+	if len(handed) > 0 {
+		w.handed = map[string]string{}
+	}
 	w.mu.Unlock()
 	for id, by := range handed {
 		if c, ok := w.chats[id]; ok && c.known() && !c.retiring {
@@ -242,16 +244,19 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 		if sessionGone(err) {
 			return err
 		}
-		errs = append(errs, err)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	var open []*chat
-	cursors := make([]lpchat.ChatCursor, 0, len(w.chats))
+	open, cursors := w.open[:0], w.cursors[:0]
 	for _, c := range w.sortedChats() {
 		if !c.retiring && c.known() && !c.reentry {
 			open = append(open, c)
 			cursors = append(cursors, lpchat.ChatCursor{ChatID: c.id, LastEventID: c.cur.LastEventID})
 		}
 	}
+	w.open, w.cursors = open, cursors
+	defer clear(w.open) // keep no chat alive past the tick
 	if len(open) == 0 {
 		return errors.Join(errs...)
 	}
@@ -263,7 +268,11 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 	case err != nil:
 		return errors.Join(append(errs, fmt.Errorf("poller: poll chats: %w", err))...)
 	}
-	byID := make(map[string]*lpchat.Chat, len(docs))
+	if w.docs == nil {
+		w.docs = make(map[string]*lpchat.Chat, len(docs))
+	}
+	byID := w.docs
+	defer clear(byID) // keep no document alive past the tick
 	for i := range docs {
 		id := docs[i].ID
 		if id == "" && docs[i].Info != nil {
@@ -275,10 +284,14 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 		byID[id] = &docs[i]
 	}
 	for _, c := range open {
+		err = nil
 		if d, ok := byID[c.id]; ok {
-			errs = append(errs, w.processChat(ctx, as, c, d, docNew))
+			err = w.processChat(ctx, as, c, d, docNew)
 		} else if c.unsaved {
-			errs = append(errs, w.saveChat(ctx, c))
+			err = w.saveChat(ctx, c)
+		}
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -297,12 +310,31 @@ func (w *Worker) pollOne(ctx context.Context, as *lpchat.AgentSession, c *chat, 
 	return w.processChat(ctx, as, c, doc, kind)
 }
 
-// sortedChats lists the chats in a stable order (by id).
+// sortedChats lists the chats in a stable order (by id). The list is built
+// again only after the set of chats changed (addChat, dropChat), into a new
+// slice: a caller may range over it while chats are added or dropped, as
+// over a snapshot, and must not change it.
 func (w *Worker) sortedChats() []*chat {
+	if w.order != nil || len(w.chats) == 0 {
+		return w.order
+	}
 	out := make([]*chat, 0, len(w.chats))
 	for _, c := range w.chats {
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b *chat) int { return strings.Compare(a.id, b.id) })
+	w.order = out
 	return out
+}
+
+// addChat starts polling c.
+func (w *Worker) addChat(c *chat) {
+	w.chats[c.id] = c
+	w.order = nil
+}
+
+// dropChat stops polling the chat id.
+func (w *Worker) dropChat(id string) {
+	delete(w.chats, id)
+	w.order = nil
 }

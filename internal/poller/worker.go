@@ -68,11 +68,17 @@ type Worker struct {
 	loaded      bool
 	ownID       string           // the agent's id (§5.5), to tell when a chat moved on
 	chats       map[string]*chat // chats being polled
+	order       []*chat          // chats by id (sortedChats); nil when the set changed
 	ignored     map[string]bool  // ended or gone chats chatSessions still lists
 	acceptedBy  string           // acceptedBy for chats found by the next chatSessions read ("" = command)
 	lostSession bool             // the saved agent session is known to be gone
 	lastRefresh time.Time
 	gauges      gauges // this worker's share of the active agents and chats gauges
+
+	// Owned by the Run goroutine: scratch of pollChats, kept between ticks.
+	open    []*chat
+	cursors []lpchat.ChatCursor
+	docs    map[string]*lpchat.Chat
 
 	// Owned by the Run goroutine: the sync reads, which take the ring's
 	// place on a tick (tick.go).
