@@ -33,7 +33,7 @@ func BenchmarkTick(b *testing.B) {
 }
 
 func benchTick(b *testing.B, chats int, lines bool) {
-	r := newTickRig(b, chats, nil)
+	r := newTickRig(b, chats, false, nil)
 	ctx := context.Background()
 	reqs := r.sim.Requests()
 	b.ReportAllocs()
@@ -66,12 +66,13 @@ type tickRig struct {
 	w     *Worker
 	as    *lpchat.AgentSession
 	chats []string
-	reqs  *pathLog
+	reqs  *pathLog // with logRequests, else nil
 }
 
 // newTickRig starts chats chats and ticks until the worker knows them all;
-// mod, if given, changes the worker's config.
-func newTickRig(tb testing.TB, chats int, mod func(*Config)) *tickRig {
+// logRequests logs the client's requests in reqs (not for benchmarks: it
+// allocates); mod, if given, changes the worker's config.
+func newTickRig(tb testing.TB, chats int, logRequests bool, mod func(*Config)) *tickRig {
 	tb.Helper()
 	const acct, login = "55500011", "bench.bot"
 	sim, err := lpsim.New(lpsim.Config{})
@@ -100,8 +101,13 @@ func newTickRig(tb testing.TB, chats int, mod func(*Config)) *tickRig {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reqs := &pathLog{inner: http.DefaultTransport.(*http.Transport).Clone()}
-	client, err := lpchat.New(lpchat.Config{DomainURL: srv.URL, AllowInsecureHTTP: true, Account: acct, Transport: reqs})
+	ccfg := lpchat.Config{DomainURL: srv.URL, AllowInsecureHTTP: true, Account: acct}
+	var reqs *pathLog
+	if logRequests {
+		reqs = &pathLog{inner: http.DefaultTransport.(*http.Transport).Clone()}
+		ccfg.Transport = reqs
+	}
+	client, err := lpchat.New(ccfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func TestTickMakesAtMostTwoRequests(t *testing.T) {
 	for _, every := range []int{1, 2, 5} {
 		t.Run(fmt.Sprintf("SessionSyncEvery=%d", every), func(t *testing.T) {
 			const chats, ticks = 4, 60
-			r := newTickRig(t, chats, func(c *Config) { c.SessionSyncEvery = every })
+			r := newTickRig(t, chats, true, func(c *Config) { c.SessionSyncEvery = every })
 			ctx := context.Background()
 			_, mark := r.reqs.since(0)
 			var sessions, status, rings int
