@@ -1,6 +1,9 @@
 package poller
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/lpbridge/lpbridge/internal/lpchat"
@@ -60,5 +63,51 @@ func TestDefaults(t *testing.T) {
 	}
 	if w := c.reloginWait(7); w != c.ReloginBackoff[2] {
 		t.Errorf("reloginWait past the end = %v, want the last backoff", w)
+	}
+}
+
+func TestNewEventsInOrderAreNotCopied(t *testing.T) {
+	in := []lpchat.Event{{ID: 1}, {ID: 2}, {ID: 3}, {ID: 5}}
+	got := newEvents(in, 2)
+	if len(got) != 2 || got[0].ID != 3 || got[1].ID != 5 {
+		t.Fatalf("newEvents = %v, want ids [3 5]", got)
+	}
+	if &got[0] != &in[2] {
+		t.Errorf("events in order were copied")
+	}
+	if got := newEvents(in, 5); len(got) != 0 {
+		t.Errorf("newEvents after the last = %v, want none", got)
+	}
+	if got := newEvents(in, -1); len(got) != 4 {
+		t.Errorf("newEvents(-1) = %v, want all 4", got)
+	}
+}
+
+// TestInfoHashUnchanged: cursors in KV hold the digest, so it is the one of
+// the first release (SHA-256 of the fields, each ended by a 0 byte; 8 bytes
+// in hex), for short and long fields alike, and comparing allocates nothing.
+func TestInfoHashUnchanged(t *testing.T) {
+	for _, info := range []*lpchat.ChatInfo{
+		{},
+		{VisitorName: "Ada", VisitorID: "132119554465005", Language: "en-US", SkillID: "31100810", SkillName: "Support"},
+		{VisitorName: strings.Repeat("long name ", 40), SkillName: "Billing"},
+	} {
+		h := sha256.New()
+		for _, s := range []string{info.VisitorName, info.VisitorID, info.Language, info.SkillID, info.SkillName} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		want := hex.EncodeToString(h.Sum(nil)[:8])
+		if got := infoHash(info); got != want {
+			t.Errorf("infoHash(%+v) = %s, want %s", info, got, want)
+		}
+		if !infoHashIs(info, want) || infoHashIs(info, want[:15]+"x") {
+			t.Errorf("infoHashIs(%+v) disagrees with infoHash", info)
+		}
+	}
+	info := &lpchat.ChatInfo{VisitorName: "Ada", SkillName: "Support"}
+	h := infoHash(info)
+	if n := testing.AllocsPerRun(100, func() { infoHashIs(info, h) }); n != 0 {
+		t.Errorf("infoHashIs allocates %v times", n)
 	}
 }
