@@ -19,6 +19,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/natstest"
 	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/lpbridge/lpbridge/internal/telemetry/telemetrytest"
+	"github.com/lpbridge/lpbridge/internal/testwait"
 )
 
 // chatLines are n chat.line events of chat, with seq from+1 on and ids
@@ -355,5 +356,69 @@ func TestPublishCountsBusyTime(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // idle
 	if again := telemetrytest.Value(t, m, "lpbridge_event_publish_busy_seconds_total", nil); again != busy {
 		t.Errorf("busy grew while idle: %v → %v", busy, again)
+	}
+}
+
+// reconnectingJS is a JetStream that drops and re-opens its connection
+// right after the ack of the after-th async publish came in, as a NATS
+// server restart or a network blip would between two events of a batch.
+type reconnectingJS struct {
+	jetstream.JetStream
+	t     *testing.T
+	after int
+	sent  int
+}
+
+func (r *reconnectingJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	f, err := r.JetStream.PublishMsgAsync(m, opts...)
+	r.sent++
+	if err != nil || r.sent != r.after {
+		return f, err
+	}
+	select { // not f.Ok(): it hands its ack out once, and Publish waits for it
+	case <-r.PublishAsyncComplete():
+	case <-time.After(testTimeout):
+		r.t.Errorf("event %d: no ack", r.sent)
+	}
+	if err := r.Conn().ForceReconnect(); err != nil {
+		r.t.Errorf("force reconnect: %v", err)
+	}
+	return f, nil
+}
+
+// Once the connection was lost or reconnected, Publish sends no more of
+// the batch: an event lost with the old socket must not be overtaken by
+// later ones sent on the new one. The rest, published again, completes the
+// chat in order.
+func TestPublishStopsWhenTheConnectionChanges(t *testing.T) {
+	ctx := testContext(t)
+	_, nc, js := natstest.RunServer(t)
+	st := ensureStream(t, js)
+	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics())
+	p := newPublisher(t, &reconnectingJS{JetStream: js, t: t, after: 3}, events.PublisherConfig{Metrics: m})
+	evs := chatLines("chat1", 0, 6)
+
+	err := p.Publish(ctx, evs...)
+	var pe *events.PublishError
+	if !errors.As(err, &pe) || pe.Index != 3 || !errors.Is(err, events.ErrConnectionChanged) {
+		t.Fatalf("err = %v, want a PublishError for event #3 wrapping ErrConnectionChanged", err)
+	}
+	testwait.Until(t, testTimeout, func() error {
+		if !nc.IsConnected() {
+			return errors.New("not reconnected yet")
+		}
+		return nil
+	})
+	if got := ids(stored(t, st)); strings.Join(got, " ") != strings.Join(ids(evs[:3]), " ") {
+		t.Errorf("stream holds %q, want the first three events only", got)
+	}
+	if err := newPublisher(t, js, events.PublisherConfig{}).Publish(ctx, evs[pe.Index:]...); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(stored(t, st)); strings.Join(got, " ") != strings.Join(ids(evs), " ") {
+		t.Errorf("stream holds %q, want %q", got, ids(evs))
+	}
+	if got := telemetrytest.Value(t, m, "lpbridge_events_stored_after_failure_total", nil); got != 0 {
+		t.Errorf("stored after failure = %v, want 0", got)
 	}
 }
