@@ -111,7 +111,7 @@ func (p *Publisher) publish(ctx context.Context, msgIDSuffix string, evs []Event
 	if len(evs) == 0 {
 		return nil
 	}
-	defer p.cfg.Metrics.PublishStarted()()
+	defer p.cfg.Metrics.PublishStarted()() // busy time: from here to the return
 	msgs, err := p.encode(ctx, msgIDSuffix, evs)
 	if err != nil {
 		return err
