@@ -65,6 +65,7 @@ type result struct {
 	events        int
 	lat           latencies
 	linesInWindow int
+	burst         burstResult
 }
 
 // bench runs the whole measurement and stops every process it started.
@@ -245,6 +246,9 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 		polls:      metricSum(s1.metrics, "lpbridge_poll_duration_seconds_count") - metricSum(s0.metrics, "lpbridge_poll_duration_seconds_count"),
 	}
 	sub.fill(res)
+	if res.burst, err = runBurst(ctx, ctl, acct, chatIDs, sub, metricsURL, bridgeProc, logw); err != nil {
+		return nil, err
+	}
 	// After the window, with the bridge idle but running: the same server's ceiling.
 	if res.rawPublish, err = rawPublishRate(ctx, nc); err != nil {
 		return nil, err

@@ -62,6 +62,10 @@ func counting() map[string]func(*telemetry.Metrics) {
 		"ObserveCursorLag":    func(m *telemetry.Metrics) { m.ObserveCursorLag(2 * time.Second) },
 		"LPDecodeSkipped":     func(m *telemetry.Metrics) { m.LPDecodeSkipped("info.startTime") },
 		"CommandDeadLettered": func(m *telemetry.Metrics) { m.CommandDeadLettered(commands.Names()[0], "bad_request") },
+
+		// The publisher's busy time, and events stored after a failed one.
+		"PublishStarted":           func(m *telemetry.Metrics) { m.PublishStarted()() },
+		"EventsStoredAfterFailure": func(m *telemetry.Metrics) { m.EventsStoredAfterFailure(1) },
 	}
 }
 

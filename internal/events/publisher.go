@@ -93,9 +93,12 @@ func (p *Publisher) Config() PublisherConfig { return p.cfg }
 // Publish publishes evs in order and returns once JetStream acknowledged
 // each of them. A duplicate ack (the id was seen within the duplicate
 // window) counts as success. Every event is encoded before the first is
-// sent, so an invalid event publishes nothing. On failure it returns a
-// *PublishError (errors.Is ErrPublish) naming the event; the events after it
-// are not published.
+// sent, so an invalid event publishes nothing. The events are sent without
+// waiting for each ack (one round trip for the batch); see send for how
+// that keeps their order. On failure it returns a *PublishError (errors.Is
+// ErrPublish) naming the first event not acknowledged; it and the events
+// after it are to be published again. Without a deadline in ctx, the wait
+// for the acks is bounded by the JetStream handle's default timeout.
 //
 // An event without a TraceParent gets the one of the span in ctx, if any
 // (a poll tick, a command), as its traceparent extension.
@@ -105,6 +108,27 @@ func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 
 // publish is Publish with msgIDSuffix appended to each Nats-Msg-Id.
 func (p *Publisher) publish(ctx context.Context, msgIDSuffix string, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	defer p.cfg.Metrics.PublishStarted()() // busy time: from here to the return
+	msgs, err := p.encode(ctx, msgIDSuffix, evs)
+	if err != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		// As the synchronous publish does: no wait for an ack is unbounded.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.js.Options().DefaultTimeout)
+		defer cancel()
+	}
+	sent, stop := p.send(ctx, msgs)
+	return p.await(ctx, evs, sent, stop)
+}
+
+// encode turns evs into messages; an invalid event fails the whole call
+// before anything is sent.
+func (p *Publisher) encode(ctx context.Context, msgIDSuffix string, evs []Event) ([]*nats.Msg, error) {
 	msgs := make([]*nats.Msg, len(evs))
 	traceParent := tracing.TraceParent(ctx)
 	for i, e := range evs {
@@ -114,7 +138,7 @@ func (p *Publisher) publish(ctx context.Context, msgIDSuffix string, evs []Event
 		msg, err := Encode(e, p.cfg.Encoding, p.cfg.DataSchemaBase)
 		if err != nil {
 			p.cfg.Metrics.EventPublishFailed(string(e.Type))
-			return &PublishError{Index: i, EventID: e.ID, Subject: Subject(p.cfg.Prefix, e), Err: err}
+			return nil, &PublishError{Index: i, EventID: e.ID, Subject: Subject(p.cfg.Prefix, e), Err: err}
 		}
 		msg.Subject = Subject(p.cfg.Prefix, e)
 		if msgIDSuffix != "" {
@@ -122,24 +146,150 @@ func (p *Publisher) publish(ctx context.Context, msgIDSuffix string, evs []Event
 		}
 		msgs[i] = msg
 	}
-	var opts []jetstream.PublishOpt
+	return msgs, nil
+}
+
+// inFlight is an event sent and not yet known to be acknowledged.
+type inFlight struct {
+	ack    jetstream.PubAckFuture
+	sentAt time.Time
+}
+
+// sendStop says why send stopped before the end of the batch: the index of
+// the first event not sent, and the cause. A zero cause: every event was sent.
+type sendStop struct {
+	index int
+	err   error
+}
+
+// send publishes msgs asynchronously, in order, without waiting for acks:
+// one round trip for the whole batch instead of one per event.
+//
+// Order: the events of one chat must be stored in the order of the batch
+// (a chat's earlier batches are acknowledged before Publish returns, so
+// only the order within a batch is at stake). One connection delivers its messages in
+// order, and JetStream stores them in the order they arrive, so pipelining
+// keeps the order as long as every event reaches the server on the same
+// connection. It does not if an event is lost (a socket dying under it, a
+// publish refused at once) while later ones are stored: the retry of the
+// lost one would land after them. So send stops
+//   - at the first publish the client refuses (no later event may overtake it);
+//   - when the connection was lost or reconnected since the batch began: an
+//     event written to the dead socket is gone, while those written after
+//     the reconnect would be stored;
+//   - when ctx is done.
+//
+// The library's own retry of a publish no stream answered (no responders)
+// is off for the same reason: it would send the event again after the ones
+// behind it. JetStream can still store an event sent after one that then
+// fails (a lost ack, an error ack, the connection dropped between two
+// checks); await counts and logs that, as it breaks the promise of order.
+func (p *Publisher) send(ctx context.Context, msgs []*nats.Msg) ([]inFlight, sendStop) {
+	opts := []jetstream.PublishOpt{jetstream.WithRetryAttempts(0)}
 	if p.cfg.Stream != "" {
 		opts = append(opts, jetstream.WithExpectStream(p.cfg.Stream))
 	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 0 {
+		// Too many acks pending process-wide is back-pressure: wait for a
+		// slot as long as the caller waits, not the library's 200 ms.
+		opts = append(opts, jetstream.WithStallWait(time.Until(deadline)))
+	}
+	nc := p.js.Conn()
+	began := epochOf(nc)
+	sent := make([]inFlight, 0, len(msgs))
 	for i, msg := range msgs {
-		start := time.Now()
-		ack, err := p.js.PublishMsg(ctx, msg, opts...)
-		if err != nil {
-			p.cfg.Metrics.EventPublishFailed(string(evs[i].Type))
-			p.logger.WarnContext(ctx, "event not published",
-				"event_id", evs[i].ID, "subject", msg.Subject, "error", err)
-			return &PublishError{Index: i, EventID: evs[i].ID, Subject: msg.Subject, Err: err}
+		if err := ctx.Err(); err != nil {
+			return sent, sendStop{index: i, err: err}
 		}
-		p.cfg.Metrics.EventPublished(string(evs[i].Type), ack.Duplicate, time.Since(start))
-		if ack.Duplicate {
-			p.logger.DebugContext(ctx, "duplicate event dropped by JetStream",
-				"event_id", evs[i].ID, "subject", msg.Subject, "stream", ack.Stream, "seq", ack.Sequence)
+		if i > 0 && epochOf(nc) != began {
+			return sent, sendStop{index: i, err: ErrConnectionChanged}
+		}
+		ack, err := p.js.PublishMsgAsync(msg, opts...)
+		if err != nil {
+			return sent, sendStop{index: i, err: err}
+		}
+		sent = append(sent, inFlight{ack: ack, sentAt: time.Now()})
+	}
+	return sent, sendStop{index: len(msgs)}
+}
+
+// connEpoch is one stretch of a connection's life: how often it reconnected
+// before, and whether it is connected. Events sent in one epoch reach the
+// server in order, or the later ones are lost with the earlier.
+type connEpoch struct {
+	reconnects uint64
+	connected  bool
+}
+
+func epochOf(nc *nats.Conn) connEpoch {
+	return connEpoch{reconnects: nc.Stats().Reconnects, connected: nc.IsConnected()}
+}
+
+// await waits for the ack of every event sent, in order, and returns nil
+// if each one was acknowledged (a duplicate ack included), or a
+// *PublishError naming the first event that was not: one whose ack was an
+// error or did not come, or the first one not sent.
+func (p *Publisher) await(ctx context.Context, evs []Event, sent []inFlight, stop sendStop) error {
+	failed, cause := stop.index, stop.err
+	var storedAfter []int // events stored after an earlier one of the batch failed
+	for i, f := range sent {
+		// Past ctx's end, outcome returns at once: the acks already in
+		// still tell which later events were stored.
+		ack, err := outcome(ctx, f.ack)
+		switch {
+		case err != nil:
+			if i < failed {
+				failed, cause = i, err
+			}
+		case i > failed:
+			if !ack.Duplicate {
+				storedAfter = append(storedAfter, i)
+			}
+		default:
+			p.cfg.Metrics.EventPublished(string(evs[i].Type), ack.Duplicate, time.Since(f.sentAt))
+			if ack.Duplicate {
+				p.logger.DebugContext(ctx, "duplicate event dropped by JetStream",
+					"event_id", evs[i].ID, "subject", f.ack.Msg().Subject, "stream", ack.Stream, "seq", ack.Sequence)
+			}
 		}
 	}
-	return nil
+	if cause == nil {
+		return nil
+	}
+	e := evs[failed]
+	subject := Subject(p.cfg.Prefix, e)
+	p.cfg.Metrics.EventPublishFailed(string(e.Type))
+	p.logger.WarnContext(ctx, "event not published",
+		"event_id", e.ID, "subject", subject, "error", cause)
+	if len(storedAfter) > 0 {
+		p.cfg.Metrics.EventsStoredAfterFailure(len(storedAfter))
+		ids := make([]string, len(storedAfter))
+		for j, i := range storedAfter {
+			ids[j] = evs[i].ID
+		}
+		p.logger.ErrorContext(ctx, "events stored after an earlier event of their batch failed: order in the stream may be broken",
+			"failed_event_id", e.ID, "subject", subject, "stored_event_ids", ids)
+	}
+	return &PublishError{Index: failed, EventID: e.ID, Subject: subject, Err: cause}
+}
+
+// outcome waits for f's ack or error, or for ctx's end (ctx.Err()); an
+// outcome already in wins over a done ctx.
+func outcome(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
+	ok, failed := f.Ok(), f.Err()
+	select {
+	case ack := <-ok:
+		return ack, nil
+	case err := <-failed:
+		return nil, err
+	default:
+	}
+	select {
+	case ack := <-ok:
+		return ack, nil
+	case err := <-failed:
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -52,6 +52,8 @@ type Metrics struct {
 	agentsFailed                           prometheus.Gauge
 	cursorLag                              prometheus.Histogram
 	decodeSkipped                          *prometheus.CounterVec
+	storedAfterFailure                     prometheus.Counter
+	publishBusy                            *busyClock
 }
 
 // NewMetrics creates every collector and registers it, with the Go runtime
@@ -71,6 +73,7 @@ func NewMetrics(opts ...Option) *Metrics {
 		loginResults: newLabelSet([]string{string(LoginOK), string(LoginUnauthorized), string(LoginRateLimited), string(LoginBlocked), string(LoginError)}),
 		restarts:     newLabelSet([]string{string(RestartAuthLost), string(RestartSessionLost), string(RestartError)}),
 		outcomes:     newLabelSet([]string{string(CommandOK), string(CommandInvalid), string(CommandDuplicate), string(CommandError)}),
+		publishBusy:  newBusyClock(o.clock()),
 	}
 	m.lpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "lp_requests_total",
@@ -145,6 +148,14 @@ func NewMetrics(opts ...Option) *Metrics {
 		Help: "Agents whose login LivePerson refused for good (401 bad credentials, 451 blocked); not retried until a new configuration or a restart.",
 	})
 	m.reg.MustRegister(m.agentsFailed)
+	m.storedAfterFailure = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Name: "events_stored_after_failure_total",
+		Help: "Events JetStream stored although an earlier event of the same publish failed: that chat's events may be out of order in the stream.",
+	})
+	m.reg.MustRegister(m.storedAfterFailure, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Name: "event_publish_busy_seconds_total",
+		Help: "Time during which at least one event publish (encode, send, wait for every ack) was in flight; events published ÷ this is the publish rate while publishing.",
+	}, m.publishBusy.seconds))
 	m.reg.MustRegister(
 		m.lpRequests, m.lpRetries, m.lpDuration, m.lpLogins, m.sessionRestarts,
 		m.pollDuration, m.eventsPublished, m.eventsDup, m.eventsFail, m.publishDuration,
@@ -268,6 +279,25 @@ func (m *Metrics) EventPublishFailed(typ string) {
 		return
 	}
 	m.eventsFail.WithLabelValues(m.eventTypes.norm(typ)).Inc()
+}
+
+// PublishStarted marks a publish call in flight until the returned func is
+// called, for the publish busy time (time with at least one publish in
+// flight, concurrent calls counted once). Call the func exactly once.
+func (m *Metrics) PublishStarted() (done func()) {
+	if m == nil {
+		return func() {}
+	}
+	return m.publishBusy.start()
+}
+
+// EventsStoredAfterFailure counts n events JetStream stored although an
+// earlier event of the same publish call failed.
+func (m *Metrics) EventsStoredAfterFailure(n int) {
+	if m == nil {
+		return
+	}
+	m.storedAfterFailure.Add(float64(n))
 }
 
 // CommandHandled counts a command by name (those declared or given with

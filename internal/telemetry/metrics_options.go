@@ -1,5 +1,7 @@
 package telemetry
 
+import "time"
+
 // Option extends the known label values of NewMetrics. Values outside the
 // known sets are counted as "other", so a label can never grow without bound.
 type Option func(*metricsOptions)
@@ -9,6 +11,15 @@ type metricsOptions struct {
 	eventTypes []string
 	commands   []string
 	noRuntime  bool
+	now        func() time.Time
+}
+
+// clock is the time source: WithClock's, or time.Now.
+func (o metricsOptions) clock() func() time.Time {
+	if o.now != nil {
+		return o.now
+	}
+	return time.Now
 }
 
 // WithOperations adds values of the "operation" label: the names the
@@ -36,4 +47,10 @@ func WithCommands(names ...string) Option {
 // registry (benchmarks, tests that count series).
 func WithoutRuntimeMetrics() Option {
 	return func(o *metricsOptions) { o.noRuntime = true }
+}
+
+// WithClock sets the time source of the metrics that measure time
+// themselves (the publish busy time), for tests. Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(o *metricsOptions) { o.now = now }
 }

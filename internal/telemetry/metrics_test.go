@@ -24,6 +24,8 @@ func exercise(m *telemetry.Metrics) {
 	m.AddAgentsActive(1)
 	m.AddChatsActive(2)
 	m.ObserveCursorLag(2 * time.Second)
+	m.PublishStarted()()
+	m.EventsStoredAfterFailure(1)
 }
 
 // wantNames are the names the dashboards and alerts rely on.
@@ -43,6 +45,8 @@ func wantNames() []string {
 		"lpbridge_agents_active",
 		"lpbridge_chats_active",
 		"lpbridge_cursor_lag_seconds",
+		"lpbridge_event_publish_busy_seconds_total",
+		"lpbridge_events_stored_after_failure_total",
 	}
 }
 
