@@ -22,8 +22,12 @@ import (
 // headerPrefix starts the name of every CloudEvent header.
 const headerPrefix = "ce-"
 
+// ceVersions maps each specversion to its attributes under headerPrefix.
+// Built once: building it is a tenth of an event's encoding. Read-only.
+var ceVersions = spec.WithPrefix(headerPrefix)
+
 func writeBinaryHeaders(ce event.Event, h nats.Header) error {
-	sv := spec.WithPrefix(headerPrefix).Version(ce.SpecVersion())
+	sv := ceVersions.Version(ce.SpecVersion())
 	if sv == nil {
 		return fmt.Errorf("unknown specversion %q", ce.SpecVersion())
 	}
@@ -53,7 +57,7 @@ func readBinary(msg *nats.Msg) (event.Event, error) {
 	if !ok {
 		return event.Event{}, fmt.Errorf("%w: no content type and no %sspecversion header", ErrNotCloudEvent, headerPrefix)
 	}
-	sv := spec.WithPrefix(headerPrefix).Version(strings.TrimSpace(specVersion))
+	sv := ceVersions.Version(strings.TrimSpace(specVersion))
 	if sv == nil {
 		return event.Event{}, fmt.Errorf("%w: unknown specversion %q", ErrInvalidEvent, specVersion)
 	}
