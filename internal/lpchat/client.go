@@ -20,12 +20,18 @@ type Client struct {
 	log        *slog.Logger
 	hc         *http.Client
 	domainRoot string // DomainURL without a trailing slash
+	// header holds the headers every request carries (§2.2). Requests
+	// share its value slices, which nothing writes to: a request's own
+	// header map is new, so the jar's Cookie never reaches this one.
+	header http.Header
+	bufs   sync.Pool // *bodyBuffer: scratch to read response bodies into
 
 	mu     sync.RWMutex
 	host   string // agentVep host from the domain lookup
 	base   string // {base} = scheme://host/api/account/{account}
 	bearer string
 	csrf   string
+	auth   []string // {"Bearer " + bearer}, the Authorization value; nil when logged out
 }
 
 // New returns a Client for cfg. An invalid cfg yields an error wrapping
@@ -39,9 +45,17 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lpchat: cookie jar: %w", err)
 	}
+	header := http.Header{
+		"Accept":       {"application/json"},
+		"Content-Type": {"application/json"}, // the docs list it on every call (§2.2)
+	}
+	if cfg.UserAgent != "" {
+		header["User-Agent"] = []string{cfg.UserAgent}
+	}
 	return &Client{
-		cfg: cfg,
-		log: cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
+		cfg:    cfg,
+		header: header,
+		log:    cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
 		hc: &http.Client{
 			Transport: cfg.Transport,
 			Jar:       jar,
@@ -91,6 +105,24 @@ func (c *Client) baseURL(ctx context.Context) (string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.base, nil
+}
+
+// setTokens keeps the bearer and csrf of a login ("" after a logout).
+func (c *Client) setTokens(bearer, csrf string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bearer, c.csrf, c.auth = bearer, csrf, nil
+	if bearer != "" {
+		c.auth = []string{"Bearer " + bearer}
+	}
+}
+
+// authorization returns the Authorization header's value, built once per
+// login; nil when not logged in. Requests share it and never write to it.
+func (c *Client) authorization() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.auth
 }
 
 // tokens returns the bearer and csrf of the current login.

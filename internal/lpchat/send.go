@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -125,16 +126,21 @@ var errBuildRequest = errors.New("cannot build request")
 var errBodyTooLarge = fmt.Errorf("response body above %d bytes", maxBodyBytes)
 
 // attempt makes one HTTP request. sent reports whether the request may have
-// reached the service (its headers were written). A non-nil res with a nil
-// err is any complete answer; a non-nil res with errBodyTooLarge is an answer
-// that was too big; otherwise err is a network or timeout failure.
+// reached the service (its headers were written); it is tracked for once
+// calls only, the others report true, for it changes nothing about their
+// retries. A non-nil res with a nil err is any complete answer; a non-nil
+// res with errBodyTooLarge is an answer that was too big; otherwise err is
+// a network or timeout failure.
 func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool, err error) {
 	actx, cancel := context.WithTimeout(withOperation(ctx, k.name), c.cfg.HTTPTimeout)
 	defer cancel()
-	var wrote atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteHeaders: func() { wrote.Store(true) },
-	})
+	var wrote *atomic.Bool
+	if k.kind.once {
+		wrote = new(atomic.Bool)
+		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+			WroteHeaders: func() { wrote.Store(true) },
+		})
+	}
 	var body io.Reader
 	if k.body != nil {
 		body = bytes.NewReader(k.body)
@@ -143,27 +149,27 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", errBuildRequest, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json") // the docs list it on every call (§2.2)
+	// One map per request, values shared: Header.Set would allocate each.
+	req.Header = make(http.Header, len(c.header)+3) // + override, Authorization, the jar's Cookie
+	for key, v := range c.header {
+		req.Header[key] = v
+	}
 	if k.override != "" {
-		req.Header.Set("X-HTTP-Method-Override", k.override)
+		req.Header["X-Http-Method-Override"] = []string{k.override}
 	}
 	if k.bearer {
-		bearer, _ := c.tokens()
-		if bearer == "" {
+		auth := c.authorization()
+		if auth == nil {
 			return nil, false, errNotLoggedIn
 		}
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	if c.cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
+		req.Header["Authorization"] = auth
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, wrote.Load(), err
+		return nil, wrote == nil || wrote.Load(), err
 	}
 	defer resp.Body.Close()
-	b, err := readBody(resp)
+	b, err := c.readBody(resp)
 	if err != nil {
 		// The service answered but the body broke off: it did act.
 		return nil, true, err
@@ -175,16 +181,42 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 	return res, true, nil
 }
 
-// readBody reads at most maxBodyBytes+1 bytes, presizing the buffer from
-// Content-Length.
-func readBody(resp *http.Response) ([]byte, error) {
-	size := int64(512)
-	if cl := resp.ContentLength; cl > 0 && cl <= maxBodyBytes {
-		size = cl + 1 // +1 so ReadFrom sees EOF without growing
+// maxPooledBuffer bounds the scratch buffer kept for the next response: the
+// usual documents (a poll of a few chats) fit; a rare long chat's events do
+// not stay in memory after it.
+const maxPooledBuffer = 64 << 10
+
+// bodyBuffer is the scratch a response body is read into, reused across the
+// client's requests so that reading does not grow a new buffer each time.
+type bodyBuffer struct {
+	buf   bytes.Buffer
+	limit io.LimitedReader
+}
+
+// readBody reads at most maxBodyBytes+1 bytes to EOF (so the connection goes
+// back to the pool) into a reused buffer, and returns an exact-size copy
+// that the caller owns.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	bb, _ := c.bufs.Get().(*bodyBuffer)
+	if bb == nil {
+		bb = new(bodyBuffer)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
-	return buf.Bytes(), err
+	defer func() {
+		bb.limit.R = nil
+		if bb.buf.Cap() <= maxPooledBuffer {
+			bb.buf.Reset()
+			c.bufs.Put(bb)
+		}
+	}()
+	if cl := resp.ContentLength; cl > 0 && cl <= maxBodyBytes {
+		bb.buf.Grow(int(cl) + 1) // +1 so ReadFrom sees EOF without growing
+	}
+	bb.limit = io.LimitedReader{R: resp.Body, N: maxBodyBytes + 1}
+	_, err := bb.buf.ReadFrom(&bb.limit)
+	if bb.buf.Len() == 0 {
+		return nil, err
+	}
+	return bytes.Clone(bb.buf.Bytes()), err
 }
 
 // netCause strips url.Error (which repeats the whole URL) from a network
@@ -210,8 +242,29 @@ func untrustedCertificate(err error) bool {
 	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
-// urlPath returns the path of an absolute URL, for errors and logs.
+// urlPath returns the path of an absolute URL, for errors and logs. It
+// slices the string: only a path with escapes needs url.Parse to unescape.
 func urlPath(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return parsedPath(raw)
+	}
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return ""
+	}
+	path := rest[i:]
+	if j := strings.IndexAny(path, "?#"); j >= 0 {
+		path = path[:j]
+	}
+	if strings.IndexByte(path, '%') >= 0 {
+		return parsedPath(raw)
+	}
+	return path
+}
+
+// parsedPath is url.Parse's path of raw, "" when it does not parse.
+func parsedPath(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
