@@ -16,9 +16,15 @@ import (
 // owns the agent's cookie jar (chat-agent-api.md §10), bearer and csrf.
 // A Client is safe for concurrent use.
 type Client struct {
-	cfg        Config
-	log        *slog.Logger
-	hc         *http.Client
+	cfg Config
+	log *slog.Logger
+	// rt sends the requests. The client calls it itself, without an
+	// http.Client: no redirect is followed (one is not part of the API, and
+	// following it could replay a POST as a GET or carry the bearer
+	// elsewhere), the deadline is the request's context, and the jar's
+	// cookies go in and out as http.Client would do it (§10).
+	rt         http.RoundTripper
+	jar        http.CookieJar
 	domainRoot string // DomainURL without a trailing slash
 	// header holds the headers every request carries (§2.2). Requests
 	// share its value slices, which nothing writes to: a request's own
@@ -53,16 +59,11 @@ func New(cfg Config) (*Client, error) {
 		header["User-Agent"] = []string{cfg.UserAgent}
 	}
 	return &Client{
-		cfg:    cfg,
-		header: header,
-		log:    cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
-		hc: &http.Client{
-			Transport: cfg.Transport,
-			Jar:       jar,
-			// Redirects are not part of the API; following one could replay
-			// a POST as a GET or carry the bearer elsewhere.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		cfg:        cfg,
+		header:     header,
+		log:        cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
+		rt:         cfg.Transport,
+		jar:        jar,
 		domainRoot: strings.TrimRight(cfg.DomainURL, "/"),
 	}, nil
 }
@@ -85,7 +86,7 @@ func (c *Client) CookieNames() []string {
 		return nil
 	}
 	var names []string
-	for _, ck := range c.hc.Jar.Cookies(u) {
+	for _, ck := range c.jar.Cookies(u) {
 		names = append(names, ck.Name)
 	}
 	return names

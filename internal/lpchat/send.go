@@ -149,8 +149,7 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", errBuildRequest, err)
 	}
-	// One map per request, values shared: Header.Set would allocate each.
-	req.Header = make(http.Header, len(c.header)+3) // + override, Authorization, the jar's Cookie
+	// The values are shared: Header.Set would allocate each.
 	for key, v := range c.header {
 		req.Header[key] = v
 	}
@@ -164,7 +163,7 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 		}
 		req.Header["Authorization"] = auth
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return nil, wrote == nil || wrote.Load(), err
 	}
@@ -179,6 +178,33 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 		return res, true, errBodyTooLarge
 	}
 	return res, true, nil
+}
+
+// roundTrip sends req through the transport with the jar's cookies and
+// keeps the cookies of the answer, as http.Client.Do does for a request
+// whose redirects are not followed, without the copies Do makes of the
+// request's URL and headers (kept for redirects).
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	for _, ck := range c.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			_ = resp.Body.Close() // a RoundTripper should not return both
+		}
+		return nil, err
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("transport %T returned neither a response nor an error", c.rt)
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	if rc := resp.Cookies(); len(rc) > 0 {
+		c.jar.SetCookies(req.URL, rc)
+	}
+	return resp, nil
 }
 
 // maxPooledBuffer bounds the scratch buffer kept for the next response: the
