@@ -200,71 +200,99 @@ func repeat(t http.RoundTripper, n int) []http.RoundTripper {
 }
 
 // BenchmarkPollShared measures one poll tick of many agents over TLS: every
-// agent session, concurrently, polls its chats (one multi-chat GET of 5
-// chats) and incomingRequests. The variants differ only in how the agents
-// get their HTTP transport; conns is how many connections the service saw
-// in all (setup included), dials/op the new connections per tick and
-// handshakes/op the full (not resumed) TLS handshakes per tick.
+// agent session polls its chats (one multi-chat GET of 5 chats) and
+// incomingRequests, all at once (burst: ticks that line up) or one after
+// the other (spread: ticks spread over the poll interval, as agents that
+// started apart poll). The variants differ only in how the agents get
+// their HTTP transport; conns is how many connections the service saw in
+// all (setup included), dials/op the new connections per tick,
+// handshakes/op the full (not resumed) TLS handshakes per tick and
+// cpu-ns/op the CPU time per tick of client and loopback server together
+// (ns/op of a burst is wall time on however many cores there are).
 func BenchmarkPollShared(b *testing.B) {
 	const agents, chats = 100, 5
 	for _, v := range transportVariants {
-		b.Run(fmt.Sprintf("tls/%s/agents=%d", v.name, agents), func(b *testing.B) {
-			f := newAgentsFake(b, chats)
-			tlsCfg := &tls.Config{RootCAs: f.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
-			cursors := make([]lpchat.ChatCursor, chats)
-			for i := range cursors {
-				cursors[i] = lpchat.ChatCursor{ChatID: chatID(i), LastEventID: 3}
+		for _, burst := range []bool{true, false} {
+			mode := "spread"
+			if burst {
+				mode = "burst"
 			}
-			ctx := b.Context()
-			sessions := make([]*lpchat.AgentSession, agents)
-			for i, tr := range v.build(tlsCfg, agents) {
-				c, err := lpchat.New(lpchat.Config{DomainURL: f.srv.URL, Account: testAccount, Transport: tr})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := c.Login(ctx, lpchat.Credentials{Username: testUser, Password: testPassword}); err != nil {
-					b.Fatal(err)
-				}
-				if sessions[i], err = c.StartAgentSession(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-			tick := func() {
-				var wg sync.WaitGroup
-				errs := make(chan error, agents)
-				for _, s := range sessions {
-					wg.Go(func() {
-						got, err := s.Chats(ctx, cursors)
-						if err == nil && (len(got) != chats || len(got[0].Events) != 2) {
-							err = fmt.Errorf("got %d chats", len(got))
-						}
-						if err == nil {
-							_, err = s.IncomingRequests(ctx)
-						}
-						if err != nil {
-							errs <- err
-						}
-					})
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					b.Fatal(err)
-				}
-			}
-			tick() // the pools fill on the first tick
-			full, conns := f.full.Load(), f.conns.Load()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				tick()
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(f.conns.Load()), "conns")
-			b.ReportMetric(float64(f.conns.Load()-conns)/float64(b.N), "dials/op")
-			b.ReportMetric(float64(f.full.Load()-full)/float64(b.N), "handshakes/op")
-		})
+			b.Run(fmt.Sprintf("tls/%s/agents=%d/%s", v.name, agents, mode), func(b *testing.B) {
+				pollShared(b, v.build, agents, chats, burst)
+			})
+		}
 	}
+}
+
+// pollShared runs BenchmarkPollShared for one variant.
+func pollShared(b *testing.B, build benchTransports, agents, chats int, burst bool) {
+	f := newAgentsFake(b, chats)
+	tlsCfg := &tls.Config{RootCAs: f.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	cursors := make([]lpchat.ChatCursor, chats)
+	for i := range cursors {
+		cursors[i] = lpchat.ChatCursor{ChatID: chatID(i), LastEventID: 3}
+	}
+	ctx := b.Context()
+	sessions := make([]*lpchat.AgentSession, agents)
+	for i, tr := range build(tlsCfg, agents) {
+		c, err := lpchat.New(lpchat.Config{DomainURL: f.srv.URL, Account: testAccount, Transport: tr})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Login(ctx, lpchat.Credentials{Username: testUser, Password: testPassword}); err != nil {
+			b.Fatal(err)
+		}
+		if sessions[i], err = c.StartAgentSession(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	poll := func(s *lpchat.AgentSession) error {
+		got, err := s.Chats(ctx, cursors)
+		if err == nil && (len(got) != chats || len(got[0].Events) != 2) {
+			err = fmt.Errorf("got %d chats", len(got))
+		}
+		if err == nil {
+			_, err = s.IncomingRequests(ctx)
+		}
+		return err
+	}
+	tick := func() {
+		if !burst {
+			for _, s := range sessions {
+				if err := poll(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, agents)
+		for _, s := range sessions {
+			wg.Go(func() {
+				if err := poll(s); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+	}
+	tick() // the pools fill on the first tick
+	full, conns := f.full.Load(), f.conns.Load()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		tick()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(f.conns.Load()), "conns")
+	b.ReportMetric(float64(f.conns.Load()-conns)/float64(b.N), "dials/op")
+	b.ReportMetric(float64(f.full.Load()-full)/float64(b.N), "handshakes/op")
 }
 
 // BenchmarkRequest measures the client's cost of one small request on a

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Client talks to the Domain, Login and Chat Agent APIs as one agent. It
@@ -30,7 +31,10 @@ type Client struct {
 	// share its value slices, which nothing writes to: a request's own
 	// header map is new, so the jar's Cookie never reaches this one.
 	header http.Header
-	bufs   sync.Pool // *bodyBuffer: scratch to read response bodies into
+	// sizeHints holds, per Operation, the size of the last chunked answer
+	// (no Content-Length), to read the next one into a buffer of that size.
+	// The map is fixed at New; the values change.
+	sizeHints map[Operation]*atomic.Int64
 
 	mu     sync.RWMutex
 	host   string // agentVep host from the domain lookup
@@ -58,9 +62,14 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent != "" {
 		header["User-Agent"] = []string{cfg.UserAgent}
 	}
+	hints := make(map[Operation]*atomic.Int64, len(Operations()))
+	for _, op := range Operations() {
+		hints[op] = new(atomic.Int64)
+	}
 	return &Client{
 		cfg:        cfg,
 		header:     header,
+		sizeHints:  hints,
 		log:        cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
 		rt:         cfg.Transport,
 		jar:        jar,

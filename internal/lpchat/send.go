@@ -168,7 +168,7 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 		return nil, wrote == nil || wrote.Load(), err
 	}
 	defer resp.Body.Close()
-	b, err := c.readBody(resp)
+	b, err := readBody(resp, c.sizeHints[k.name])
 	if err != nil {
 		// The service answered but the body broke off: it did act.
 		return nil, true, err
@@ -207,42 +207,44 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// maxPooledBuffer bounds the scratch buffer kept for the next response: the
-// usual documents (a poll of a few chats) fit; a rare long chat's events do
-// not stay in memory after it.
-const maxPooledBuffer = 64 << 10
-
-// bodyBuffer is the scratch a response body is read into, reused across the
-// client's requests so that reading does not grow a new buffer each time.
-type bodyBuffer struct {
-	buf   bytes.Buffer
-	limit io.LimitedReader
-}
-
-// readBody reads at most maxBodyBytes+1 bytes to EOF (so the connection goes
-// back to the pool) into a reused buffer, and returns an exact-size copy
-// that the caller owns.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
-	bb, _ := c.bufs.Get().(*bodyBuffer)
-	if bb == nil {
-		bb = new(bodyBuffer)
-	}
-	defer func() {
-		bb.limit.R = nil
-		if bb.buf.Cap() <= maxPooledBuffer {
-			bb.buf.Reset()
-			c.bufs.Put(bb)
+// readBody reads the body to EOF (so the connection goes back to the pool),
+// at most maxBodyBytes+1 bytes, into one buffer of the right size: from
+// Content-Length, or for a chunked answer from the last answer of the same
+// operation (hint, nil for none), which polls repeat closely. The caller
+// owns the bytes.
+func readBody(resp *http.Response, hint *atomic.Int64) ([]byte, error) {
+	size := 512
+	switch cl := resp.ContentLength; {
+	case cl == 0:
+		return nil, nil
+	case cl > 0 && cl <= maxBodyBytes:
+		size = int(cl) + 1 // +1 so the read sees EOF without growing
+	case hint != nil:
+		if h := hint.Load(); h > 0 {
+			size = int(h) + int(h)/8 + 1 // a little longer than the last one
 		}
-	}()
-	if cl := resp.ContentLength; cl > 0 && cl <= maxBodyBytes {
-		bb.buf.Grow(int(cl) + 1) // +1 so ReadFrom sees EOF without growing
 	}
-	bb.limit = io.LimitedReader{R: resp.Body, N: maxBodyBytes + 1}
-	_, err := bb.buf.ReadFrom(&bb.limit)
-	if bb.buf.Len() == 0 {
-		return nil, err
+	b := make([]byte, 0, size)
+	for len(b) <= maxBodyBytes {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+		n, err := resp.Body.Read(b[len(b):min(cap(b), maxBodyBytes+1)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			if resp.ContentLength < 0 && hint != nil && err == nil {
+				hint.Store(int64(len(b)))
+			}
+			if len(b) == 0 {
+				b = nil
+			}
+			return b, err
+		}
 	}
-	return bytes.Clone(bb.buf.Bytes()), err
+	return b, nil // above the limit: the caller refuses it
 }
 
 // netCause strips url.Error (which repeats the whole URL) from a network

@@ -1,14 +1,16 @@
 package lpchat
 
 import (
-	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/iotest"
 )
 
 // urlPath slices the path out of the URL; it must say what url.Parse says.
@@ -35,35 +37,44 @@ func TestURLPathAsURLParse(t *testing.T) {
 	}
 }
 
-// The body read into the reused buffer is copied out: a later read never
-// changes an earlier answer, with or without Content-Length.
-func TestReadBodyOwnsItsBytes(t *testing.T) {
-	c, err := New(Config{Account: "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := func(body string, length int64) []byte {
+// readBody reads the whole body, sized from Content-Length or, for a
+// chunked answer, from the last answer of the operation; never more than
+// the limit + 1 bytes.
+func TestReadBody(t *testing.T) {
+	read := func(body string, length int64, hint *atomic.Int64) []byte {
 		t.Helper()
-		b, err := c.readBody(&http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: length})
+		b, err := readBody(&http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: length}, hint)
 		if err != nil || string(b) != body {
-			t.Fatalf("readBody = %q, %v; want %q", b, err, body)
+			t.Fatalf("readBody = %.40q (%d bytes), %v; want %.40q (%d bytes)", b, len(b), err, body, len(body))
 		}
 		return b
 	}
-	first := read(`{"first":"answer"}`, -1)
-	second := read(`{"second":"answer, longer than the first"}`, 43)
-	big := strings.Repeat("x", maxPooledBuffer+1)
-	read(big, -1)
-	third := read(`{}`, 2)
-	if string(first) != `{"first":"answer"}` || !bytes.HasPrefix(second, []byte(`{"second"`)) || string(third) != `{}` {
-		t.Errorf("answers changed: %q %q %q", first, second, third)
+	var hint atomic.Int64
+	doc := strings.Repeat(`{"chat":"x"},`, 400) // 5200 bytes, as a poll of a few chats
+	read(doc, -1, &hint)
+	if hint.Load() != int64(len(doc)) {
+		t.Errorf("hint after a chunked answer = %d, want %d", hint.Load(), len(doc))
 	}
-	if b, err := c.readBody(&http.Response{Body: http.NoBody}); err != nil || b != nil {
+	if b := read(doc, -1, &hint); cap(b) != len(doc)+len(doc)/8+1 {
+		t.Errorf("a chunked answer like the last one: cap %d, want one buffer of %d", cap(b), len(doc)+len(doc)/8+1)
+	}
+	if b := read(doc+doc, -1, &hint); hint.Load() != int64(2*len(doc)) || len(b) != 2*len(doc) {
+		t.Errorf("a longer chunked answer: hint %d", hint.Load())
+	}
+	if b := read(doc, int64(len(doc)), &hint); cap(b) != len(doc)+1 || hint.Load() != int64(2*len(doc)) {
+		t.Errorf("with Content-Length: cap %d, hint %d (a known length leaves the hint)", cap(b), hint.Load())
+	}
+	read("{}", -1, nil)
+	if b, err := readBody(&http.Response{Body: http.NoBody}, &hint); err != nil || b != nil {
 		t.Errorf("empty body = %q, %v", b, err)
 	}
-	over, err := c.readBody(&http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("y", maxBodyBytes+10))), ContentLength: -1})
+	over, err := readBody(&http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("y", maxBodyBytes+10))), ContentLength: -1}, nil)
 	if err != nil || len(over) != maxBodyBytes+1 {
 		t.Errorf("a body above the limit: %d bytes, %v; want the limit + 1", len(over), err)
+	}
+	broken := &http.Response{Body: io.NopCloser(io.MultiReader(strings.NewReader("{\"cut"), iotest.ErrReader(io.ErrUnexpectedEOF))), ContentLength: -1}
+	if _, err := readBody(broken, &hint); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a body that broke off: err = %v", err)
 	}
 }
 
