@@ -277,8 +277,8 @@ func urlPath(raw string) string {
 	if !ok {
 		return parsedPath(raw)
 	}
-	i := strings.IndexByte(rest, '/')
-	if i < 0 {
+	i := strings.IndexAny(rest, "/?#") // the end of the host
+	if i < 0 || rest[i] != '/' {
 		return ""
 	}
 	path := rest[i:]

@@ -24,6 +24,9 @@ func TestURLPathAsURLParse(t *testing.T) {
 		"https://h/api/x#frag",
 		"https://h",
 		"https://h?x=1",
+		"https://h#x/y",
+		"https://h?q=/a/b",
+		"https://user@h:443/p/q?r",
 		"/relative/path?q",
 		"::not a url",
 	} {
