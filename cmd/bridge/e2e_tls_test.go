@@ -51,14 +51,14 @@ func TestE2ELivePersonOverTLS(t *testing.T) {
 }
 
 func TestLivePersonTransportRefusesABadCAFile(t *testing.T) {
-	if _, err := livePersonTransport(t.TempDir() + "/missing.pem"); err == nil || !strings.Contains(err.Error(), "BRIDGE_LP_CA_FILE") {
+	if _, err := livePersonTransport(t.TempDir()+"/missing.pem", 1); err == nil || !strings.Contains(err.Error(), "BRIDGE_LP_CA_FILE") {
 		t.Errorf("missing file: err = %v, want one naming BRIDGE_LP_CA_FILE", err)
 	}
 	notPEM := writeFile(t, t.TempDir(), "not.pem", []byte("not a certificate"))
-	if _, err := livePersonTransport(notPEM); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+	if _, err := livePersonTransport(notPEM, 1); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("a file without PEM: err = %v, want 'no PEM certificate'", err)
 	}
-	if tr, err := livePersonTransport(""); err != nil || tr.TLSClientConfig != nil && tr.TLSClientConfig.RootCAs != nil {
+	if tr, err := livePersonTransport("", 1); err != nil || tr.TLSClientConfig != nil && tr.TLSClientConfig.RootCAs != nil {
 		t.Errorf("no CA file: err = %v; want the system's roots only", err)
 	}
 }

@@ -214,14 +214,17 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	parts := bridgeParts{nc: nc}
 	sessions := workerSessions{account: account, workers: map[string]*poller.Worker{},
 		history: events.NewChatHistory(js, cfg.StreamName, pub)}
-	lpTransport, err := livePersonTransport(cfg.LPCAFile)
+	// One transport for the account's agents, instrumented once: one pool
+	// of connections and TLS sessions; each client keeps its own cookies.
+	lpTransport, err := livePersonTransport(cfg.LPCAFile, len(agents))
 	if err != nil {
 		return err
 	}
+	transport := telemetry.InstrumentTransport(lpTransport, metrics, lpchat.OperationOf)
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
-			Transport: telemetry.InstrumentTransport(lpTransport.Clone(), metrics, lpchat.OperationOf),
+			Transport: transport,
 			Budget:    budget,
 			Logger:    logger.With("agent", a.LoginName),
 			OnRetry:   metrics.LPRetryRequest,
@@ -355,12 +358,13 @@ func httpOptions(cfg Config) []telemetry.ServerOption {
 	return nil
 }
 
-// livePersonTransport is the HTTP transport towards LivePerson, trusting
-// the CA certificates of caFile (PEM) besides the system's when it is set.
-func livePersonTransport(caFile string) (*http.Transport, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+// livePersonTransport is the HTTP transport towards LivePerson that the
+// account's agents share (lpchat.NewTransport, sized for them), trusting the
+// CA certificates of caFile (PEM) besides the system's when it is set.
+func livePersonTransport(caFile string, agents int) (*http.Transport, error) {
+	tc := lpchat.TransportConfig{Agents: agents}
 	if caFile == "" {
-		return t, nil
+		return lpchat.NewTransport(tc), nil
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
@@ -373,6 +377,6 @@ func livePersonTransport(caFile string) (*http.Transport, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("BRIDGE_LP_CA_FILE: %s holds no PEM certificate", caFile)
 	}
-	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return t, nil
+	tc.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return lpchat.NewTransport(tc), nil
 }

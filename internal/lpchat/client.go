@@ -10,22 +10,38 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Client talks to the Domain, Login and Chat Agent APIs as one agent. It
 // owns the agent's cookie jar (chat-agent-api.md §10), bearer and csrf.
 // A Client is safe for concurrent use.
 type Client struct {
-	cfg        Config
-	log        *slog.Logger
-	hc         *http.Client
+	cfg Config
+	log *slog.Logger
+	// rt sends the requests. The client calls it itself, without an
+	// http.Client: no redirect is followed (one is not part of the API, and
+	// following it could replay a POST as a GET or carry the bearer
+	// elsewhere), the deadline is the request's context, and the jar's
+	// cookies go in and out as http.Client would do it (§10).
+	rt         http.RoundTripper
+	jar        http.CookieJar
 	domainRoot string // DomainURL without a trailing slash
+	// header holds the headers every request carries (§2.2). Requests
+	// share its value slices, which nothing writes to: a request's own
+	// header map is new, so the jar's Cookie never reaches this one.
+	header http.Header
+	// sizeHints holds, per Operation, the size of the last chunked answer
+	// (no Content-Length), to read the next one into a buffer of that size.
+	// The map is fixed at New; the values change.
+	sizeHints map[Operation]*atomic.Int64
 
 	mu     sync.RWMutex
 	host   string // agentVep host from the domain lookup
 	base   string // {base} = scheme://host/api/account/{account}
 	bearer string
 	csrf   string
+	auth   []string // {"Bearer " + bearer}, the Authorization value; nil when logged out
 }
 
 // New returns a Client for cfg. An invalid cfg yields an error wrapping
@@ -39,16 +55,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lpchat: cookie jar: %w", err)
 	}
+	header := http.Header{
+		"Accept":       {"application/json"},
+		"Content-Type": {"application/json"}, // the docs list it on every call (§2.2)
+	}
+	if cfg.UserAgent != "" {
+		header["User-Agent"] = []string{cfg.UserAgent}
+	}
+	hints := make(map[Operation]*atomic.Int64, len(Operations()))
+	for _, op := range Operations() {
+		hints[op] = new(atomic.Int64)
+	}
 	return &Client{
-		cfg: cfg,
-		log: cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
-		hc: &http.Client{
-			Transport: cfg.Transport,
-			Jar:       jar,
-			// Redirects are not part of the API; following one could replay
-			// a POST as a GET or carry the bearer elsewhere.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		cfg:        cfg,
+		header:     header,
+		sizeHints:  hints,
+		log:        cfg.Logger.With(slog.String("component", "lpchat"), slog.String("account", cfg.Account)),
+		rt:         cfg.Transport,
+		jar:        jar,
 		domainRoot: strings.TrimRight(cfg.DomainURL, "/"),
 	}, nil
 }
@@ -71,7 +95,7 @@ func (c *Client) CookieNames() []string {
 		return nil
 	}
 	var names []string
-	for _, ck := range c.hc.Jar.Cookies(u) {
+	for _, ck := range c.jar.Cookies(u) {
 		names = append(names, ck.Name)
 	}
 	return names
@@ -91,6 +115,24 @@ func (c *Client) baseURL(ctx context.Context) (string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.base, nil
+}
+
+// setTokens keeps the bearer and csrf of a login ("" after a logout).
+func (c *Client) setTokens(bearer, csrf string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bearer, c.csrf, c.auth = bearer, csrf, nil
+	if bearer != "" {
+		c.auth = []string{"Bearer " + bearer}
+	}
+}
+
+// authorization returns the Authorization header's value, built once per
+// login; nil when not logged in. Requests share it and never write to it.
+func (c *Client) authorization() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.auth
 }
 
 // tokens returns the bearer and csrf of the current login.

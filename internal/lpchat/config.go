@@ -23,7 +23,7 @@ const DefaultHTTPTimeout = 30 * time.Second
 const maxBodyBytes = 8 << 20
 
 // Config of a Client. One Client per agent: it owns the agent's cookie jar,
-// bearer and csrf.
+// bearer and csrf; the agents of an account share one Transport.
 type Config struct {
 	// DomainURL is the Domain API base; default DefaultDomainURL. E.g.
 	// "http://127.0.0.1:8280" for the simulator (needs AllowInsecureHTTP).
@@ -39,7 +39,10 @@ type Config struct {
 	Retry RetryPolicy
 	// HTTPTimeout bounds each HTTP request (one attempt); default DefaultHTTPTimeout.
 	HTTPTimeout time.Duration
-	// Transport sends the requests; default a clone of http.DefaultTransport.
+	// Transport sends the requests. Give the clients of one account the
+	// same one, from NewTransport sized for their number: they then share
+	// one connection pool and TLS session cache (cookies stay per Client).
+	// Default a NewTransport of its own (one agent).
 	Transport http.RoundTripper
 	// Logger receives debug logs of requests and warnings on retries;
 	// default discards. Secrets are never logged.
@@ -137,7 +140,7 @@ func (c *Config) setDefaults() {
 		c.HTTPTimeout = DefaultHTTPTimeout
 	}
 	if c.Transport == nil {
-		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		c.Transport = NewTransport(TransportConfig{})
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -47,9 +47,7 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (*LoginSession, erro
 	if err != nil {
 		return nil, protocolError(op, "decode", err)
 	}
-	c.mu.Lock()
-	c.bearer, c.csrf = ls.Bearer, ls.CSRF
-	c.mu.Unlock()
+	c.setTokens(ls.Bearer, ls.CSRF)
 	c.log.Info("logged in", "login", ls.LoginName, "user_id", ls.UserID, "ttl", ls.TTL, "method", cr.kind())
 	return ls, nil
 }
@@ -66,9 +64,7 @@ func (c *Client) Refresh(ctx context.Context) error {
 func (c *Client) Logout(ctx context.Context) error {
 	err := c.loginSessionCall(ctx, OpLogout, "logout", "/logout")
 	if err == nil || isStatus(err, http.StatusUnauthorized) {
-		c.mu.Lock()
-		c.bearer, c.csrf = "", ""
-		c.mu.Unlock()
+		c.setTokens("", "")
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -125,16 +126,21 @@ var errBuildRequest = errors.New("cannot build request")
 var errBodyTooLarge = fmt.Errorf("response body above %d bytes", maxBodyBytes)
 
 // attempt makes one HTTP request. sent reports whether the request may have
-// reached the service (its headers were written). A non-nil res with a nil
-// err is any complete answer; a non-nil res with errBodyTooLarge is an answer
-// that was too big; otherwise err is a network or timeout failure.
+// reached the service (its headers were written); it is tracked for once
+// calls only, the others report true, for it changes nothing about their
+// retries. A non-nil res with a nil err is any complete answer; a non-nil
+// res with errBodyTooLarge is an answer that was too big; otherwise err is
+// a network or timeout failure.
 func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool, err error) {
 	actx, cancel := context.WithTimeout(withOperation(ctx, k.name), c.cfg.HTTPTimeout)
 	defer cancel()
-	var wrote atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteHeaders: func() { wrote.Store(true) },
-	})
+	var wrote *atomic.Bool
+	if k.kind.once {
+		wrote = new(atomic.Bool)
+		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+			WroteHeaders: func() { wrote.Store(true) },
+		})
+	}
 	var body io.Reader
 	if k.body != nil {
 		body = bytes.NewReader(k.body)
@@ -143,27 +149,26 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", errBuildRequest, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json") // the docs list it on every call (§2.2)
+	// The values are shared: Header.Set would allocate each.
+	for key, v := range c.header {
+		req.Header[key] = v
+	}
 	if k.override != "" {
-		req.Header.Set("X-HTTP-Method-Override", k.override)
+		req.Header["X-Http-Method-Override"] = []string{k.override}
 	}
 	if k.bearer {
-		bearer, _ := c.tokens()
-		if bearer == "" {
+		auth := c.authorization()
+		if auth == nil {
 			return nil, false, errNotLoggedIn
 		}
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header["Authorization"] = auth
 	}
-	if c.cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
-		return nil, wrote.Load(), err
+		return nil, wrote == nil || wrote.Load(), err
 	}
 	defer resp.Body.Close()
-	b, err := readBody(resp)
+	b, err := readBody(resp, c.sizeHints[k.name])
 	if err != nil {
 		// The service answered but the body broke off: it did act.
 		return nil, true, err
@@ -175,16 +180,71 @@ func (c *Client) attempt(ctx context.Context, k call) (res *response, sent bool,
 	return res, true, nil
 }
 
-// readBody reads at most maxBodyBytes+1 bytes, presizing the buffer from
-// Content-Length.
-func readBody(resp *http.Response) ([]byte, error) {
-	size := int64(512)
-	if cl := resp.ContentLength; cl > 0 && cl <= maxBodyBytes {
-		size = cl + 1 // +1 so ReadFrom sees EOF without growing
+// roundTrip sends req through the transport with the jar's cookies and
+// keeps the cookies of the answer, as http.Client.Do does for a request
+// whose redirects are not followed, without the copies Do makes of the
+// request's URL and headers (kept for redirects).
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	for _, ck := range c.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
-	return buf.Bytes(), err
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			_ = resp.Body.Close() // a RoundTripper should not return both
+		}
+		return nil, err
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("transport %T returned neither a response nor an error", c.rt)
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	if rc := resp.Cookies(); len(rc) > 0 {
+		c.jar.SetCookies(req.URL, rc)
+	}
+	return resp, nil
+}
+
+// readBody reads the body to EOF (so the connection goes back to the pool),
+// at most maxBodyBytes+1 bytes, into one buffer of the right size: from
+// Content-Length, or for a chunked answer from the last answer of the same
+// operation (hint, nil for none), which polls repeat closely. The caller
+// owns the bytes.
+func readBody(resp *http.Response, hint *atomic.Int64) ([]byte, error) {
+	size := 512
+	switch cl := resp.ContentLength; {
+	case cl == 0:
+		return nil, nil
+	case cl > 0 && cl <= maxBodyBytes:
+		size = int(cl) + 1 // +1 so the read sees EOF without growing
+	case hint != nil:
+		if h := hint.Load(); h > 0 {
+			size = int(h) + int(h)/8 + 1 // a little longer than the last one
+		}
+	}
+	b := make([]byte, 0, size)
+	for len(b) <= maxBodyBytes {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+		n, err := resp.Body.Read(b[len(b):min(cap(b), maxBodyBytes+1)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			if resp.ContentLength < 0 && hint != nil && err == nil {
+				hint.Store(int64(len(b)))
+			}
+			if len(b) == 0 {
+				b = nil
+			}
+			return b, err
+		}
+	}
+	return b, nil // above the limit: the caller refuses it
 }
 
 // netCause strips url.Error (which repeats the whole URL) from a network
@@ -210,8 +270,29 @@ func untrustedCertificate(err error) bool {
 	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
-// urlPath returns the path of an absolute URL, for errors and logs.
+// urlPath returns the path of an absolute URL, for errors and logs. It
+// slices the string: only a path with escapes needs url.Parse to unescape.
 func urlPath(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return parsedPath(raw)
+	}
+	i := strings.IndexAny(rest, "/?#") // the end of the host
+	if i < 0 || rest[i] != '/' {
+		return ""
+	}
+	path := rest[i:]
+	if j := strings.IndexAny(path, "?#"); j >= 0 {
+		path = path[:j]
+	}
+	if strings.IndexByte(path, '%') >= 0 {
+		return parsedPath(raw)
+	}
+	return path
+}
+
+// parsedPath is url.Parse's path of raw, "" when it does not parse.
+func parsedPath(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""

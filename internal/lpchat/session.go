@@ -157,6 +157,9 @@ func (s *AgentSession) post(ctx context.Context, name Operation, op, u, override
 // gone (see ErrSessionLost): a 401 on any call under the session, another
 // 4xx but 429 on a read of the session's own resources. The message stays.
 func sessionLost(name Operation, err error) error {
+	if err == nil {
+		return nil // the usual case, without errors.As's allocation
+	}
 	e, ok := asAPIError(err)
 	if !ok || errors.Is(err, ErrSessionLost) {
 		return err

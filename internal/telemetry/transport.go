@@ -15,6 +15,9 @@ import (
 //
 // Each attempt is one request here: retries of the client's retry policy
 // show up as several requests (and in lp_retries_total via Metrics.LPRetry).
+// Wrap the transport that an account's clients share once and give them
+// all the result: the operation comes from each request, not from the
+// wrapper, so one wrapper counts every agent's requests.
 func InstrumentTransport(next http.RoundTripper, m *Metrics, opFromRequest func(*http.Request) string) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
