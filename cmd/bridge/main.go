@@ -40,6 +40,9 @@ import (
 // envPrefix is the prefix of every environment variable the bridge reads.
 const envPrefix = "BRIDGE"
 
+// publishAckTimeout bounds the wait for one event's JetStream ack.
+const publishAckTimeout = 30 * time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -137,7 +140,10 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	// drain did not finish in time.
 	stopAll = append(stopAll, nc.Close)
 
-	js, err := jetstream.New(nc)
+	// Events are published asynchronously; an ack the server never sends
+	// (its node died with the message) is given up after this, so the
+	// handle does not keep it pending for ever.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(publishAckTimeout))
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
