@@ -32,6 +32,11 @@ const (
 	MinWait = 250 * time.Millisecond
 	// MaxWait caps the wait between two retries.
 	MaxWait = 5 * time.Second
+	// AttemptTimeout bounds one attempt of Do: a cluster without a meta
+	// leader does not answer at all, and a request that waited for the
+	// caller's whole context would never be retried (nor logged). It is
+	// the JetStream client's own default API timeout.
+	AttemptTimeout = 5 * time.Second
 	// jitter is the largest fraction of a wait added at random, so
 	// replicas waiting for the same cluster do not retry in lockstep.
 	jitter = 0.2
@@ -105,7 +110,9 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // Do runs op until it succeeds, fails with an error that is not
-// Unavailable, or ctx ends; it waits Wait(attempt) between attempts and
+// Unavailable, or ctx ends; each attempt gets at most AttemptTimeout (a
+// timed-out attempt counts as Unavailable, so op must be safe to repeat
+// after one). It waits Wait(attempt) between attempts and
 // logs every retry as a warning naming what is retried. The error returned
 // after ctx ended wraps ctx's error and the last one of op.
 func Do(ctx context.Context, logger *slog.Logger, what string, op func(context.Context) error) error {
@@ -113,7 +120,9 @@ func Do(ctx context.Context, logger *slog.Logger, what string, op func(context.C
 		logger = slog.Default()
 	}
 	for attempt := 1; ; attempt++ {
-		err := op(ctx)
+		actx, cancel := context.WithTimeout(ctx, AttemptTimeout)
+		err := op(actx)
+		cancel()
 		if err == nil || !Unavailable(ctx, err) {
 			if err == nil && attempt > 1 {
 				logger.Info("jetstream ready again", "op", what, "attempts", attempt)
