@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -40,7 +39,7 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 	vars["POLL_INTERVAL"] = "50ms"
 	vars["LEASE_TTL"] = "3s"
 	vars["STREAM_REPLICAS"] = "3"
-	addrs := []string{freeAddr(t), freeAddr(t)}
+	addrs := []string{fmt.Sprintf("127.0.0.1:%d", freePort(t)), fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	bridges := make([]*childBridge, 2)
 	logDir := t.TempDir()
 	t.Cleanup(func() {
@@ -158,16 +157,4 @@ func childCount(logDir string, n int, text string) int {
 		return 0
 	}
 	return strings.Count(string(raw), text)
-}
-
-// freeAddr is a free 127.0.0.1 address for a child bridge's HTTP server,
-// whose port the test must know in advance.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
