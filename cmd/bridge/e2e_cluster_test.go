@@ -78,18 +78,25 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 	}
 	waitUntil(t, nil, "a third of the lines", lineArrived(leaseLines/3))
 	leader := c.WaitStreamLeader(t, e2eStream)
+	before := streamLastSeq(t, js)
 	c.Shutdown(leader)
 	down := time.Now()
-	t.Logf("shut down node %s, the leader of %s; %d events so far", c.Name(leader), e2eStream, col.count())
+	t.Logf("shut down node %s, the leader of %s; %d events so far", c.Name(leader), e2eStream, before)
 
-	waitUntil(t, nil, "a new leader of the stream", func() error {
+	waitUntil(t, nil, "the bridge publishes again, to a new leader", func() error {
 		if l := c.StreamLeader(e2eStream); l < 0 || l == leader {
-			return errors.New("none yet")
+			return errors.New("no new leader yet")
+		}
+		if seq := streamLastSeq(t, js); seq <= before {
+			return fmt.Errorf("stream still at #%d", seq)
 		}
 		return nil
 	})
+	t.Logf("events stored again %s after the shutdown", time.Since(down).Round(10*time.Millisecond))
+	// The test's own ordered consumer notices its lost consumer only after
+	// missed heartbeats (about 10 s): slower than the bridge, harmless.
 	waitUntil(t, nil, "two thirds of the lines, with the node down", lineArrived(2*leaseLines/3))
-	t.Logf("events flow again %s after the shutdown", time.Since(down).Round(10*time.Millisecond))
+	t.Logf("the test's consumer reads again %s after the shutdown", time.Since(down).Round(10*time.Millisecond))
 	c.Restart(leader)
 
 	waitForTranscripts(t, talked, col, chats)
@@ -103,13 +110,19 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 	}
 	checkOneOwner(t, js, logDir, bridges)
 
-	for i, b := range bridges {
-		if err := b.terminate(); err != nil {
+	// The standby first: stopping the owner first would hand it the agent.
+	for _, i := range []int{standby, owner} {
+		if err := bridges[i].terminate(); err != nil {
 			t.Errorf("bridge %d: %v", i, err)
 		}
 	}
+	// One owner throughout: the agent logged in and started its session
+	// once, the node's loss notwithstanding.
+	if n, m := calls.logins.Load(), calls.sessions.Load(); n != 1 || m != 1 {
+		t.Errorf("%d logins and %d agent sessions; want 1 of each (one owner throughout)", n, m)
+	}
 	got := col.all()
-	t.Logf("%d events: %s; owner %d, standby %d; %d logins", len(got), typeCounts(got), owner, standby, calls.logins.Load())
+	t.Logf("%d events: %s; owner %d, standby %d", len(got), typeCounts(got), owner, standby)
 	checkEvents(t, got)
 	for i, chat := range chats {
 		texts := make([]string, leaseLines)
@@ -118,6 +131,19 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 		}
 		checkChatOnce(t, sim, got, chat, texts)
 	}
+}
+
+// streamLastSeq is the last sequence of the event stream, asked of its
+// leader (0 while no leader answers).
+func streamLastSeq(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, e2eStream)
+	if err != nil {
+		return 0
+	}
+	return st.CachedInfo().State.LastSeq
 }
 
 // checkOneOwner asserts that the agent's lease names one of the running
@@ -141,6 +167,7 @@ func checkOneOwner(t *testing.T, js jetstream.JetStream, logDir string, bridges 
 		if acquired > lost {
 			holding++
 		}
+		t.Logf("bridge %d: lease acquired %d times, lost %d times", n, acquired, lost)
 		if acquired > lost+1 {
 			t.Errorf("bridge %d acquired the lease %d times but lost it only %d times", n, acquired, lost)
 		}
