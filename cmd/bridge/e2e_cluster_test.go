@@ -52,8 +52,11 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 		v["HTTP_ADDR"] = addrs[i]
 		bridges[i] = startChild(t, v, logDir, i)
 	}
-	col := collectEvents(t, nil, js)
 	owner := waitForOwner(t, bridges, logDir, "lease acquired")
+	// Once both run: the R3 stream is whole, and the consumer reads it
+	// from its first message, so it misses nothing by starting now.
+	c.WaitStreamLeader(t, e2eStream)
+	col := collectEvents(t, nil, js)
 	standby := 1 - owner
 
 	chats := make([]string, leaseChats)

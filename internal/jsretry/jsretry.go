@@ -32,11 +32,16 @@ const (
 	MinWait = 250 * time.Millisecond
 	// MaxWait caps the wait between two retries.
 	MaxWait = 5 * time.Second
-	// AttemptTimeout bounds one attempt of Do: a cluster without a meta
+	// AttemptTimeout bounds one attempt of Do. A cluster without a meta
 	// leader does not answer at all, and a request that waited for the
-	// caller's whole context would never be retried (nor logged). It is
-	// the JetStream client's own default API timeout.
-	AttemptTimeout = 5 * time.Second
+	// caller's whole context would never be retried (nor logged). Nor does
+	// it answer two clients creating the same new replicated stream or
+	// bucket at once (nats-server 2.15: neither request is ever answered,
+	// though the stream is made), which is what replicas starting together
+	// do; the retry then finds it made and returns at once. Creating one
+	// takes well under a second, so 2s is short for a start, long for a
+	// create.
+	AttemptTimeout = 2 * time.Second
 	// jitter is the largest fraction of a wait added at random, so
 	// replicas waiting for the same cluster do not retry in lockstep.
 	jitter = 0.2

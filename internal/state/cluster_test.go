@@ -176,3 +176,31 @@ func TestLeaseThroughLeaderLoss(t *testing.T) {
 	}
 	_ = b.Release(ctx)
 }
+
+// TestOpenTogether: replicas that start together create the same new R3
+// buckets at once. The server answers neither request (nats-server 2.15),
+// so an attempt that waited for the caller's context would hang; with
+// bounded attempts the retry finds the bucket made and both open.
+func TestOpenTogether(t *testing.T) {
+	c := natstest.StartCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+	defer cancel()
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		_, js := c.Connect(t)
+		wg.Go(func() {
+			if _, err := state.Open(ctx, js, state.Config{Replicas: 3, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+				errs[i] = err
+				return
+			}
+			_, errs[i] = state.OpenLeases(ctx, js, state.LeasesConfig{Replicas: 3, Logger: slog.New(slog.DiscardHandler)})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
+}
