@@ -37,7 +37,9 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 	_, js := c.Connect(t)
 	vars := bridgeVars(c.URLs(), simURL, botOne, pw)
 	vars["POLL_INTERVAL"] = "50ms"
-	vars["LEASE_TTL"] = "3s"
+	// No bridge dies here: a TTL that outlasts a slow election on a loaded
+	// machine keeps the one owner's renewals from giving up meanwhile.
+	vars["LEASE_TTL"] = "10s"
 	vars["STREAM_REPLICAS"] = "3"
 	addrs := []string{fmt.Sprintf("127.0.0.1:%d", freePort(t)), fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	bridges := make([]*childBridge, 2)
@@ -103,6 +105,12 @@ func TestE2EClusterStreamLeaderLoss(t *testing.T) {
 	c.Restart(leader)
 
 	waitForTranscripts(t, talked, col, chats)
+	waitUntil(t, nil, "the restarted node catches up on the stream", func() error {
+		if s := c.Server(leader); s == nil || !s.JetStreamIsStreamCurrent("$G", e2eStream) {
+			return fmt.Errorf("node %s not current on %s", c.Name(leader), e2eStream)
+		}
+		return nil
+	})
 	for i, b := range bridges {
 		if b.exited() {
 			t.Fatalf("bridge %d exited", i)
