@@ -192,7 +192,8 @@ func (s *Store) DeleteCursor(ctx context.Context, account, agent, chatID string)
 	if s.finishedTTL > 0 {
 		opts = append(opts, jetstream.PurgeTTL(markerTTL))
 	}
-	if err := s.kv.Purge(ctx, key, opts...); err != nil {
+	// Purging twice removes nothing more: retried like a put.
+	if err := retry(ctx, true, func(ctx context.Context) error { return s.kv.Purge(ctx, key, opts...) }); err != nil {
 		return fmt.Errorf("state: delete %s: %w", key, err)
 	}
 	return nil
