@@ -267,6 +267,58 @@ func TestNATSReconnectsAfterServerRestart(t *testing.T) {
 	}
 }
 
+// TestConnectNATSClusterURLs: BRIDGE_NATS_URL lists the nodes of a NATS
+// cluster. With all but one of them down the bridge connects to that one;
+// when it goes too (the others back) the bridge reconnects to another node
+// and its subscriptions answer there.
+func TestConnectNATSClusterURLs(t *testing.T) {
+	c := natstest.StartCluster(t, 3)
+	c.Shutdown(0)
+	c.Shutdown(1)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	opts, err := natsOptions(Config{}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), e2eWait)
+	defer cancel()
+	nc, err := connectNATS(ctx, c.URLs(), opts, logger)
+	if err != nil {
+		t.Fatalf("connectNATS %s with one node up: %v", c.URLs(), err)
+	}
+	t.Cleanup(nc.Close)
+	only := c.Server(2).ClientURL()
+	if nc.ConnectedUrl() != only {
+		t.Errorf("connected to %s; want the only node up, %s", nc.ConnectedUrl(), only)
+	}
+	sub, err := nc.Subscribe("ping", func(m *nats.Msg) { _ = m.Respond([]byte("pong")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	c.Restart(0)
+	c.Restart(1)
+	c.Shutdown(2)
+	testwait.Until(t, e2eWait, func() error {
+		if !nc.IsConnected() || nc.ConnectedUrl() == only {
+			return fmt.Errorf("not reconnected to another node yet: %s %s", nc.Status(), nc.ConnectedUrl())
+		}
+		return nil
+	})
+	client, _ := c.Connect(t)
+	testwait.Until(t, e2eWait, func() error {
+		reply, err := client.Request("ping", nil, time.Second)
+		if err != nil || string(reply.Data) != "pong" {
+			return fmt.Errorf("request through another node = %v, %v; want pong", reply, err)
+		}
+		return nil
+	})
+	if !strings.Contains(logs.String(), "nats reconnected") {
+		t.Errorf("no reconnect logged:\n%s", logs)
+	}
+}
+
 // TestConnectNATSWaitsForServer starts the bridge's connect before the
 // server exists: it keeps trying and connects once the server is up.
 func TestConnectNATSWaitsForServer(t *testing.T) {

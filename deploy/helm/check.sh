@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the lpbridge Helm chart: helm lint, helm template with default
-# values and with the ServiceMonitor enabled, then the Go tests in this
+# values, with the ServiceMonitor enabled and with values-cluster.yaml (the
+# clustered setup: 3 replicas, R3, PDB, topology spread), then the Go tests in this
 # directory that decode the rendered objects (probes, Secret references,
 # PDB, ServiceMonitor only when enabled, no secrets in plain text, refused
 # unsafe values, replicas and strategy under the ownership lease, the grace
@@ -34,6 +35,7 @@ helm() { "$bin/helm" "$@"; }
 echo "== helm lint"
 helm lint --strict "$CHART"
 helm lint --strict "$CHART" --set serviceMonitor.enabled=true
+helm lint --strict "$CHART" -f "$CHART/values-cluster.yaml"
 
 echo "== helm template (default values, serviceMonitor enabled)"
 helm template lpbridge "$CHART" --kube-version "$KUBE_VERSION" >"$out/default.yaml"
@@ -42,6 +44,16 @@ helm template lpbridge "$CHART" --kube-version "$KUBE_VERSION" \
 kinds() { sed -n 's/^kind: //p' "$1" | sort | tr '\n' ' '; }
 echo "   default:        $(kinds "$out/default.yaml")"
 echo "   serviceMonitor: $(kinds "$out/servicemonitor.yaml")"
+echo "== helm template (values-cluster.yaml: 3 replicas, R3, PDB, topology spread)"
+helm template lpbridge "$CHART" --kube-version "$KUBE_VERSION" -f "$CHART/values-cluster.yaml" \
+  --set config.BRIDGE_LP_ACCOUNT=12345678 --set agents.secretName=lpbridge-agents >"$out/cluster.yaml"
+echo "   cluster:        $(kinds "$out/cluster.yaml")"
+for want in '^  replicas: 3$' 'BRIDGE_STREAM_REPLICAS: "3"' '^kind: PodDisruptionBudget$' 'topologySpreadConstraints:' \
+  'BRIDGE_NATS_URL: "nats://nats-0' 'type: RollingUpdate'; do
+  if ! grep -q -- "$want" "$out/cluster.yaml"; then
+    echo "values-cluster.yaml: rendered objects lack $want" >&2; exit 1
+  fi
+done
 if grep -q '^kind: ServiceMonitor' "$out/default.yaml"; then
   echo "ServiceMonitor rendered with default values" >&2; exit 1
 fi

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/tracing"
 )
@@ -135,12 +136,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 func (c *Consumer) run(ctx context.Context) error {
-	res, err := openResults(ctx, c.js, c.cfg, c.owner)
+	// On a NATS cluster that is still electing leaders these wait (see
+	// jsretry) instead of stopping the consumer for good.
+	var res *results
+	err := jsretry.Do(ctx, c.logger, "create KV bucket "+c.cfg.ResultsBucket, func(ctx context.Context) error {
+		var err error
+		res, err = openResults(ctx, c.js, c.cfg, c.owner)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("commands: %w", err)
 	}
 	c.results = res
-	if err := ensureDeadLetterStream(ctx, c.js, c.cfg); err != nil {
+	if err := jsretry.Do(ctx, c.logger, "create stream "+c.cfg.DLQStreamName, func(ctx context.Context) error {
+		return ensureDeadLetterStream(ctx, c.js, c.cfg)
+	}); err != nil {
 		return fmt.Errorf("commands: %w", err)
 	}
 	subs, follow, err := c.subscribe(ctx)

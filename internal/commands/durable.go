@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -37,7 +38,10 @@ type durable struct {
 // it until stop. A command runs detached from ctx: shutdown stops taking
 // commands, not the one being run.
 func (c *Consumer) startDurable(ctx context.Context) (*durable, error) {
-	if _, err := ensureCommandStream(ctx, c.js, c.cfg); err != nil {
+	if err := jsretry.Do(ctx, c.logger, "create stream "+c.cfg.StreamName, func(ctx context.Context) error {
+		_, err := ensureCommandStream(ctx, c.js, c.cfg)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	cfg := durableConsumerConfig(c.cfg, c.ownership() != nil)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -45,6 +47,9 @@ type StreamConfig struct {
 	DuplicateWindow time.Duration
 	// Storage is file (the zero value, and default) or memory.
 	Storage jetstream.StorageType
+	// Logger receives a warning for every retry while JetStream is not
+	// ready (see EnsureStream). Default slog.Default().
+	Logger *slog.Logger
 }
 
 func (c *StreamConfig) setDefaults() {
@@ -107,13 +112,18 @@ func ValidatePrefix(prefix string) error {
 }
 
 // EnsureStream creates the events stream, or updates it to cfg when it
-// exists, and returns it.
+// exists, and returns it. While JetStream cannot answer (a cluster still
+// electing its leaders, too few nodes up yet for the replicas; see
+// jsretry) it retries with backoff, logging each retry, until ctx ends: a
+// bridge started with its NATS cluster waits for it instead of failing.
+// Creating or updating to the same config is idempotent, so a request that
+// timed out after the server applied it is simply sent again.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: stream: %w", ErrInvalidConfig, err)
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	scfg := jetstream.StreamConfig{
 		Name:        cfg.Name,
 		Description: "lpbridge events (CloudEvents, one subject per event type)",
 		Subjects:    StreamSubjects(cfg.Prefix),
@@ -123,6 +133,12 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 		Replicas:    cfg.Replicas,
 		MaxAge:      cfg.MaxAge,
 		Duplicates:  cfg.DuplicateWindow,
+	}
+	var st jetstream.Stream
+	err := jsretry.Do(ctx, cfg.Logger, "create stream "+cfg.Name, func(ctx context.Context) error {
+		var err error
+		st, err = js.CreateOrUpdateStream(ctx, scfg)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("events: ensure stream %s: %w", cfg.Name, err)

@@ -10,6 +10,11 @@ var (
 	ErrInvalidArgument = errors.New("state: invalid argument")
 	// ErrCorrupt means a stored value could not be decoded.
 	ErrCorrupt = errors.New("state: corrupt value")
+	// ErrUnavailable means JetStream could not answer for a while (a KV
+	// bucket electing a new leader, NATS unreachable): nothing is known to
+	// be wrong with the request, and a later try may succeed. A write that
+	// failed with it may or may not have been applied.
+	ErrUnavailable = errors.New("state: jetstream unavailable")
 )
 
 var (

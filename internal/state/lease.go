@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -56,6 +58,9 @@ type LeasesConfig struct {
 	Replicas int
 	// Storage is file (the zero value, and default) or memory.
 	Storage jetstream.StorageType
+	// Logger receives a warning for every retry while JetStream is not
+	// ready (see OpenLeases). Default slog.Default().
+	Logger *slog.Logger
 }
 
 func (c *LeasesConfig) setDefaults() {
@@ -107,7 +112,8 @@ type Leases struct {
 }
 
 // OpenLeases creates the lease bucket, or binds to it and updates its
-// config, and returns Leases on it.
+// config, and returns Leases on it; like Open, it waits for a JetStream
+// that is not ready yet until ctx ends.
 func OpenLeases(ctx context.Context, js jetstream.JetStream, cfg LeasesConfig) (*Leases, error) {
 	if js == nil {
 		return nil, fmt.Errorf("%w: nil JetStream", ErrInvalidConfig)
@@ -124,7 +130,7 @@ func OpenLeases(ctx context.Context, js jetstream.JetStream, cfg LeasesConfig) (
 		Storage:        cfg.Storage,
 		LimitMarkerTTL: leaseMarkerTTL,
 	}
-	kv, keyTTL, err := openBucket(ctx, js, kvcfg)
+	kv, keyTTL, err := openBucket(ctx, js, kvcfg, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("state: open lease bucket %s: %w", cfg.Bucket, err)
 	}
@@ -165,20 +171,33 @@ func (ls *Leases) Acquire(ctx context.Context, account, agent, owner string, ttl
 	if ls.keyTTL {
 		opts = append(opts, jetstream.KeyTTL(ttl))
 	}
-	rev, err := ls.kv.Create(ctx, key, b, opts...)
+	var rev uint64
+	err = retry(ctx, false, func(ctx context.Context) error {
+		var err error
+		rev, err = ls.kv.Create(ctx, key, b, opts...)
+		return err
+	})
 	if err == nil {
 		return &Lease{ls: ls, key: key, ttl: ttl, rec: rec, rev: rev}, nil
 	}
-	if !errors.Is(err, jetstream.ErrKeyExists) {
+	ambiguous := errors.Is(err, ErrUnavailable) && jsretry.Ambiguous(err)
+	if !errors.Is(err, jetstream.ErrKeyExists) && !ambiguous {
 		return nil, fmt.Errorf("state: acquire lease %s: %w", key, err)
 	}
-	cur, curRev, ok, err := ls.get(ctx, key)
+	// The key exists, or our create timed out and may have made it: read
+	// it back rather than create again.
+	cur, curRev, ok, gerr := ls.get(ctx, key)
 	switch {
-	case err != nil:
-		return nil, err
+	case gerr != nil:
+		return nil, gerr
+	case !ok && ambiguous:
+		return nil, fmt.Errorf("state: acquire lease %s: %w", key, err)
 	case !ok:
 		// Released or expired just now: the caller's next try gets it.
 		return nil, fmt.Errorf("%w: %s changed while acquiring", ErrLeaseHeld, key)
+	case cur.Owner == owner && cur.Acquired.Equal(rec.Acquired):
+		// Our create was applied though its answer was lost.
+		return &Lease{ls: ls, key: key, ttl: ttl, rec: cur, rev: curRev}, nil
 	case cur.Owner != owner && (ls.keyTTL || !now.After(cur.Expires)):
 		return nil, fmt.Errorf("%w: %s held by %s", ErrLeaseHeld, key, cur.Owner)
 	}
@@ -188,6 +207,8 @@ func (ls *Leases) Acquire(ctx context.Context, account, agent, owner string, ttl
 		return nil, fmt.Errorf("%w: %s taken meanwhile", ErrLeaseHeld, key)
 	}
 	if err != nil {
+		// A write that timed out is settled by the next Acquire, which
+		// finds the key ours either way and takes it over again.
 		return nil, fmt.Errorf("state: acquire lease %s: %w", key, err)
 	}
 	return &Lease{ls: ls, key: key, ttl: ttl, rec: rec, rev: rev}, nil
@@ -195,7 +216,7 @@ func (ls *Leases) Acquire(ctx context.Context, account, agent, owner string, ttl
 
 // get reads and decodes a lease key.
 func (ls *Leases) get(ctx context.Context, key string) (LeaseRecord, uint64, bool, error) {
-	entry, err := ls.kv.Get(ctx, key)
+	entry, err := getEntry(ctx, ls.kv, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return LeaseRecord{}, 0, false, nil
 	}
@@ -212,20 +233,30 @@ func (ls *Leases) get(ctx context.Context, key string) (LeaseRecord, uint64, boo
 // write stores rec under key if the key's last revision is rev; with key
 // TTLs the key expires ttl after this write (the KV API sets a TTL only on
 // Create, so this publishes to the bucket's subject the way Update does).
+// It is retried while the bucket cannot answer, except after a timeout
+// (ErrUnavailable and jsretry.Ambiguous): the write may have been applied,
+// and the caller reads the key back to know.
 func (ls *Leases) write(ctx context.Context, key string, rec LeaseRecord, rev uint64, ttl time.Duration) (uint64, error) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return 0, fmt.Errorf("state: encode %s: %w", key, err)
 	}
-	if !ls.keyTTL {
-		return ls.kv.Update(ctx, key, b, rev)
-	}
-	msg := &nats.Msg{Subject: "$KV." + ls.cfg.Bucket + "." + key, Data: b}
-	ack, err := ls.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
-	if err != nil {
-		return 0, err
-	}
-	return ack.Sequence, nil
+	var next uint64
+	err = retry(ctx, false, func(ctx context.Context) error {
+		if !ls.keyTTL {
+			var err error
+			next, err = ls.kv.Update(ctx, key, b, rev)
+			return err
+		}
+		msg := &nats.Msg{Subject: "$KV." + ls.cfg.Bucket + "." + key, Data: b}
+		ack, err := ls.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
+		if err != nil {
+			return err
+		}
+		next = ack.Sequence
+		return nil
+	})
+	return next, err
 }
 
 // wrongRevision reports whether err is a failed compare-and-set: the key's
@@ -276,7 +307,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 	if l.released {
 		return fmt.Errorf("%w: %s was released", ErrLeaseLost, l.key)
 	}
-	for range 2 {
+	for conflicts := 0; ; {
 		now := time.Now().UTC()
 		rec := l.rec
 		rec.Renewed, rec.Expires = now, now.Add(l.ttl)
@@ -285,24 +316,34 @@ func (l *Lease) Renew(ctx context.Context) error {
 			l.rec, l.rev = rec, rev
 			return nil
 		}
-		if !wrongRevision(err) {
+		ambiguous := errors.Is(err, ErrUnavailable) && jsretry.Ambiguous(err)
+		if !wrongRevision(err) && !ambiguous {
 			return fmt.Errorf("state: renew lease %s: %w", l.key, err)
 		}
-		// A renewal stored though its ack was lost leaves our own record at
-		// a revision we did not see: still ours, go on from there.
+		// A renewal stored though its answer was lost leaves our own record
+		// at a revision we did not see: read it back, never write blindly.
 		cur, rev, ok, gerr := l.ls.get(ctx, l.key)
-		if gerr != nil {
+		switch {
+		case gerr != nil && ambiguous:
+			return fmt.Errorf("state: renew lease %s: %w (reading it back: %w)", l.key, err, gerr)
+		case gerr != nil:
 			return fmt.Errorf("state: renew lease %s: %w", l.key, gerr)
-		}
-		if !ok {
+		case !ok:
 			return fmt.Errorf("%w: %s expired", ErrLeaseLost, l.key)
-		}
-		if cur.Owner != l.rec.Owner || !cur.Acquired.Equal(l.rec.Acquired) {
+		case cur.Owner != l.rec.Owner || !cur.Acquired.Equal(l.rec.Acquired):
 			return fmt.Errorf("%w: %s now held by %s", ErrLeaseLost, l.key, cur.Owner)
+		case cur.Renewed.Equal(rec.Renewed):
+			// This very renewal was applied.
+			l.rec, l.rev = cur, rev
+			return nil
 		}
 		l.rev = rev
+		if !ambiguous {
+			if conflicts++; conflicts == 2 {
+				return fmt.Errorf("%w: %s keeps changing", ErrLeaseLost, l.key)
+			}
+		}
 	}
-	return fmt.Errorf("%w: %s keeps changing", ErrLeaseLost, l.key)
 }
 
 // Release gives the lease up, so another owner can take it at once.
@@ -318,14 +359,15 @@ func (l *Lease) Release(ctx context.Context) error {
 		if l.ls.keyTTL {
 			opts = append(opts, jetstream.PurgeTTL(leaseMarkerTTL))
 		}
-		err := l.ls.kv.Purge(ctx, l.key, opts...)
+		err := retry(ctx, false, func(ctx context.Context) error { return l.ls.kv.Purge(ctx, l.key, opts...) })
 		if err == nil {
 			break
 		}
-		if !wrongRevision(err) {
+		if !wrongRevision(err) && !(errors.Is(err, ErrUnavailable) && jsretry.Ambiguous(err)) {
 			return fmt.Errorf("state: release lease %s: %w", l.key, err)
 		}
-		// Lost, or still ours at a revision whose ack was lost (see Renew).
+		// Lost, released by the purge whose answer was lost, or still ours
+		// at a revision whose ack was lost (see Renew): read it back.
 		cur, rev, ok, gerr := l.ls.get(ctx, l.key)
 		if gerr != nil {
 			return fmt.Errorf("state: release lease %s: %w", l.key, gerr)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -25,6 +27,11 @@ const (
 	markerTTL = 10 * time.Minute
 	// minTTL is the server's granularity of per-message TTLs.
 	minTTL = time.Second
+	// kvRetryFor bounds how long one read or write waits for a bucket that
+	// cannot answer: a replicated bucket elects a new leader within a few
+	// seconds of losing one; much longer is an outage the caller must see
+	// (ErrUnavailable) rather than one call that hangs.
+	kvRetryFor = 10 * time.Second
 )
 
 // Config configures a Store.
@@ -39,6 +46,9 @@ type Config struct {
 	TTL time.Duration
 	// Storage is file (the zero value, and default) or memory.
 	Storage jetstream.StorageType
+	// Logger receives a warning for every retry while JetStream is not
+	// ready (see Open). Default slog.Default().
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -83,7 +93,8 @@ type Store struct {
 }
 
 // Open creates the bucket, or binds to it and updates its config, and
-// returns a Store on it. On a server without per-message TTLs (before NATS
+// returns a Store on it. While JetStream cannot answer (a cluster electing
+// its leaders; see jsretry) it retries with backoff until ctx ends. On a server without per-message TTLs (before NATS
 // 2.11) the bucket is created without them and finished cursors are kept;
 // FinishedTTL then reports 0.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
@@ -104,7 +115,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 	if cfg.TTL > 0 {
 		kvcfg.LimitMarkerTTL = markerTTL
 	}
-	kv, keyTTL, err := openBucket(ctx, js, kvcfg)
+	kv, keyTTL, err := openBucket(ctx, js, kvcfg, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("state: open bucket %s: %w", cfg.Bucket, err)
 	}
@@ -115,15 +126,21 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 	return s, nil
 }
 
-// openBucket creates or updates a KV bucket. A server without per-message
-// TTLs (before NATS 2.11) refuses LimitMarkerTTL; the bucket is then made
-// without it, and keyTTL reports whether per-key TTLs are available.
-func openBucket(ctx context.Context, js jetstream.JetStream, kvcfg jetstream.KeyValueConfig) (kv jetstream.KeyValue, keyTTL bool, err error) {
-	kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
-	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
-		kvcfg.LimitMarkerTTL = 0
+// openBucket creates or updates a KV bucket, retrying while JetStream is
+// not ready (creating the same config again is idempotent). A server
+// without per-message TTLs (before NATS 2.11) refuses LimitMarkerTTL; the
+// bucket is then made without it, and keyTTL reports whether per-key TTLs
+// are available.
+func openBucket(ctx context.Context, js jetstream.JetStream, kvcfg jetstream.KeyValueConfig, logger *slog.Logger) (kv jetstream.KeyValue, keyTTL bool, err error) {
+	err = jsretry.Do(ctx, logger, "create KV bucket "+kvcfg.Bucket, func(ctx context.Context) error {
+		var err error
 		kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
-	}
+		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+			kvcfg.LimitMarkerTTL = 0
+			kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
+		}
+		return err
+	})
 	return kv, err == nil && kvcfg.LimitMarkerTTL > 0, err
 }
 
@@ -175,7 +192,8 @@ func (s *Store) DeleteCursor(ctx context.Context, account, agent, chatID string)
 	if s.finishedTTL > 0 {
 		opts = append(opts, jetstream.PurgeTTL(markerTTL))
 	}
-	if err := s.kv.Purge(ctx, key, opts...); err != nil {
+	// Purging twice removes nothing more: retried like a put.
+	if err := retry(ctx, true, func(ctx context.Context) error { return s.kv.Purge(ctx, key, opts...) }); err != nil {
 		return fmt.Errorf("state: delete %s: %w", key, err)
 	}
 	return nil
@@ -235,7 +253,7 @@ func (s *Store) SaveAgentState(ctx context.Context, account, agent string, a Age
 }
 
 func (s *Store) get(ctx context.Context, key string, v any) (bool, error) {
-	entry, err := s.kv.Get(ctx, key)
+	entry, err := getEntry(ctx, s.kv, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
 	}
@@ -250,23 +268,68 @@ func (s *Store) get(ctx context.Context, key string, v any) (bool, error) {
 
 // put writes v under key; ttl > 0 makes the key expire (the KV API sets a
 // TTL only on Create, so this publishes to the bucket's subject the way Put
-// does, with the Nats-TTL header).
+// does, with the Nats-TTL header). A put is retried while the bucket cannot
+// answer, even after a timeout that may have stored it: the key has one
+// writer (the agent's owner), so storing the same value twice only costs a
+// revision.
 func (s *Store) put(ctx context.Context, key string, v any, ttl time.Duration) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("state: encode %s: %w", key, err)
 	}
 	if ttl <= 0 {
-		if _, err := s.kv.Put(ctx, key, b); err != nil {
+		if err := retry(ctx, true, func(ctx context.Context) error {
+			_, err := s.kv.Put(ctx, key, b)
+			return err
+		}); err != nil {
 			return fmt.Errorf("state: put %s: %w", key, err)
 		}
 		return nil
 	}
-	msg := &nats.Msg{Subject: "$KV." + s.cfg.Bucket + "." + key, Data: b}
-	if _, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgTTL(ttl)); err != nil {
+	if err := retry(ctx, true, func(ctx context.Context) error {
+		msg := &nats.Msg{Subject: "$KV." + s.cfg.Bucket + "." + key, Data: b}
+		_, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgTTL(ttl))
+		return err
+	}); err != nil {
 		return fmt.Errorf("state: put %s with ttl %s: %w", key, ttl, err)
 	}
 	return nil
+}
+
+// getEntry reads key, retrying while the bucket cannot answer.
+func getEntry(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
+	var entry jetstream.KeyValueEntry
+	err := retry(ctx, true, func(ctx context.Context) error {
+		var err error
+		entry, err = kv.Get(ctx, key)
+		return err
+	})
+	return entry, err
+}
+
+// retry runs op again while JetStream cannot answer (jsretry.Unavailable),
+// with backoff, for up to kvRetryFor or until ctx ends. When idempotent is
+// false, an Ambiguous failure (the write may have been applied) is not
+// retried but returned, for the caller to read the key back. An error
+// JetStream was unavailable with is returned wrapped in ErrUnavailable.
+func retry(ctx context.Context, idempotent bool, op func(context.Context) error) error {
+	deadline := time.Now().Add(kvRetryFor)
+	for attempt := 1; ; attempt++ {
+		err := op(ctx)
+		if err == nil {
+			return nil
+		}
+		if !jsretry.Unavailable(ctx, err) {
+			if ctx.Err() != nil && jsretry.Ambiguous(err) {
+				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+			return err
+		}
+		wait := jsretry.Wait(attempt)
+		if (!idempotent && jsretry.Ambiguous(err)) || time.Now().Add(wait).After(deadline) || !jsretry.Sleep(ctx, wait) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+	}
 }
 
 func checkIDs(ids ...string) error {
