@@ -15,7 +15,7 @@ const relAccept = "accept"
 // oldest chat ringing at the agent (§5.9): 201 with chatLocation, or 404
 // with an error body when nothing rings.
 func (s *Simulator) incomingRequests(x *sessionCall) reply {
-	ring := ringingAt(x.a, x.agent())
+	ring := ringingAt(x.agent())
 	switch x.method {
 	case http.MethodGet:
 		body := map[string]any{"ringingCount": strconv.Itoa(len(ring))}
@@ -63,13 +63,11 @@ func (s *Simulator) chatSessions(x *sessionCall) reply {
 		StartTime      int64  `json:"startTime"`
 	}
 	var entries []entry
-	for _, c := range x.a.open {
-		if c.state == stateChatting && c.holder == x.agent() {
-			entries = append(entries, entry{
-				Link:           link{x.asURL + "/chat/" + c.id, "chat-session"},
-				ChatSessionKey: c.id, StartTime: c.start.UnixMilli(),
-			})
-		}
+	for _, c := range x.agent().held {
+		entries = append(entries, entry{
+			Link:           link{x.asURL + "/chat/" + c.id, "chat-session"},
+			ChatSessionKey: c.id, StartTime: c.start.UnixMilli(),
+		})
 	}
 	body := map[string]any{}
 	if v := oneOrMany(entries); v != nil {
