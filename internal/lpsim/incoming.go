@@ -2,7 +2,6 @@ package lpsim
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -18,11 +17,7 @@ func (s *Simulator) incomingRequests(x *sessionCall) reply {
 	ring := ringingAt(x.agent())
 	switch x.method {
 	case http.MethodGet:
-		body := map[string]any{"ringingCount": strconv.Itoa(len(ring))}
-		if len(ring) > 0 {
-			body["link"] = link{x.asURL + "/incomingRequests", relAccept}
-		}
-		return answer(http.StatusOK, map[string]any{"incomingRequests": body})
+		return answer(http.StatusOK, incomingAnswer{asURL: x.asURL, ringing: len(ring)})
 	case http.MethodPost:
 		var ignored any // {} or {"chat": "start"}, "for backwards compatibility"
 		if rep := x.decode(&ignored, true); rep != nil {
