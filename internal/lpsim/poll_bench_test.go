@@ -3,8 +3,10 @@ package lpsim_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,62 +115,118 @@ func setupPoll(b *testing.B, n int) (*lpsim.Simulator, []*pollAgent) {
 // chats from the last event ids it read, every 5th tick GET chatSessions,
 // every 10th GET availability, and one visitor line posted through the
 // control API (a line every 10 s per chat at 2 s polls). ns/op is per
-// request; "req/tick" is the requests of one agent's tick.
+// request, the benchmark's own making of requests included; cpu-ns/op is
+// the process's CPU time per request; "req/tick" is the requests of one
+// agent's tick; heap-B/agent is the live heap after the setup (an agent,
+// its login and session, 5 chats of 4 events) per agent.
 func BenchmarkServeAgentPoll(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 1000, 10000} {
 		b.Run("agents="+strconv.Itoa(n), func(b *testing.B) {
 			sim, agents := setupPoll(b, n)
-			ctl := "/sim/accounts/" + lpsim.DemoAccountID + "/chats/"
-			var queue []func()
-			next, ticks, reqs := 0, 0, 0
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if len(queue) == 0 {
-					pa := agents[next]
-					next = (next + 1) % len(agents)
-					ticks++
-					queue = pollTick(b, sim, pa, ticks, ctl)
-					reqs += len(queue)
-				}
-				queue[0]()
-				queue = queue[1:]
-			}
-			b.ReportMetric(float64(reqs)/float64(ticks), "req/tick")
+			runPoll(b, agents, func(method, target, body, bearer string, hdr ...string) (int, []byte) {
+				rec := serveOnce(sim, method, target, body, bearer, hdr...)
+				return rec.Code, rec.Body.Bytes()
+			})
 		})
 	}
 }
 
+// BenchmarkServeAgentPollTLS is BenchmarkServeAgentPoll over loopback
+// HTTPS with keep-alive, as the bridge reaches cmd/lpsim: ns/op holds the
+// client's side too (a profile tells them apart: net/http.(*conn).serve is
+// the server's).
+func BenchmarkServeAgentPollTLS(b *testing.B) {
+	sim, agents := setupPoll(b, 1000)
+	srv := httptest.NewTLSServer(sim)
+	b.Cleanup(srv.Close)
+	hc := srv.Client()
+	runPoll(b, agents, func(method, target, body, bearer string, hdr ...string) (int, []byte) {
+		req, err := http.NewRequest(method, srv.URL+target, strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, err := io.ReadAll(res.Body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res.StatusCode, raw
+	})
+}
+
+// sendFunc sends one request and returns its status and body.
+type sendFunc func(method, target, body, bearer string, hdr ...string) (int, []byte)
+
+// runPoll runs the agents' ticks one after the other, one request per op.
+func runPoll(b *testing.B, agents []*pollAgent, send sendFunc) {
+	ctl := "/sim/accounts/" + lpsim.DemoAccountID + "/chats/"
+	var queue []func()
+	next, ticks, reqs := 0, 0, 0
+	runtime.GC() // the setup's garbage is not the requests'
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/float64(len(agents)), "heap-B/agent")
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		if len(queue) == 0 {
+			pa := agents[next]
+			next = (next + 1) % len(agents)
+			ticks++
+			queue = pollTick(b, send, pa, ticks, ctl)
+			reqs += len(queue)
+		}
+		queue[0]()
+		queue = queue[1:]
+	}
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(reqs)/float64(ticks), "req/tick")
+}
+
 // pollTick returns the requests of pa's poll tick, the tick-th of the run.
-func pollTick(b *testing.B, h http.Handler, pa *pollAgent, tick int, ctl string) []func() {
+func pollTick(b *testing.B, send sendFunc, pa *pollAgent, tick int, ctl string) []func() {
 	pa.tick++
-	check := func(rec *httptest.ResponseRecorder, want int, what string) {
-		if rec.Code != want {
-			b.Fatalf("%s: status %d, want %d: %s", what, rec.Code, want, rec.Body)
+	check := func(status int, body []byte, want int, what string) {
+		if status != want {
+			b.Fatalf("%s: status %d, want %d: %s", what, status, want, body)
 		}
 	}
 	keys := strings.Join(pa.chats, ",")
 	reqs := []func(){
 		func() {
-			check(serveOnce(h, http.MethodGet, pa.as+"/incomingRequests?v=1&NC=true", "", pa.bearer), http.StatusOK, "incomingRequests")
+			st, body := send(http.MethodGet, pa.as+"/incomingRequests?v=1&NC=true", "", pa.bearer)
+			check(st, body, http.StatusOK, "incomingRequests")
 		},
 		func() {
 			froms := make([]string, len(pa.last))
 			for i, l := range pa.last {
 				froms[i] = strconv.Itoa(l)
 			}
-			rec := serveOnce(h, http.MethodGet, pa.as+"/chat?v=1&NC=true&chatSessionKeys="+keys+"&fromEventIds="+strings.Join(froms, ","), "", pa.bearer)
-			check(rec, http.StatusOK, "multi-chat")
+			st, body := send(http.MethodGet, pa.as+"/chat?v=1&NC=true&chatSessionKeys="+keys+"&fromEventIds="+strings.Join(froms, ","), "", pa.bearer)
+			check(st, body, http.StatusOK, "multi-chat")
 			copy(pa.last, pa.seen)
 		},
 		func() {
 			c := (pa.tick) % len(pa.chats)
-			rec := serveOnce(h, http.MethodPost, ctl+pa.chats[c]+"/lines", `{"text":"hello from the visitor"}`, "")
-			check(rec, http.StatusCreated, "visitor line")
+			st, body := send(http.MethodPost, ctl+pa.chats[c]+"/lines", `{"text":"hello from the visitor"}`, "")
+			check(st, body, http.StatusCreated, "visitor line")
 			var r struct {
 				EventID int `json:"eventId"`
 			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+			if err := json.Unmarshal(body, &r); err != nil {
 				b.Fatal(err)
 			}
 			pa.seen[c] = r.EventID
@@ -176,12 +234,14 @@ func pollTick(b *testing.B, h http.Handler, pa *pollAgent, tick int, ctl string)
 	}
 	if tick%5 == 0 {
 		reqs = append(reqs, func() {
-			check(serveOnce(h, http.MethodGet, pa.as+"/chatSessions?v=1&NC=true", "", pa.bearer), http.StatusOK, "chatSessions")
+			st, body := send(http.MethodGet, pa.as+"/chatSessions?v=1&NC=true", "", pa.bearer)
+			check(st, body, http.StatusOK, "chatSessions")
 		})
 	}
 	if tick%10 == 0 {
 		reqs = append(reqs, func() {
-			check(serveOnce(h, http.MethodGet, pa.as+"/availability?v=1&NC=true", "", pa.bearer), http.StatusOK, "availability")
+			st, body := send(http.MethodGet, pa.as+"/availability?v=1&NC=true", "", pa.bearer)
+			check(st, body, http.StatusOK, "availability")
 		})
 	}
 	return reqs
