@@ -61,19 +61,11 @@ func appendEscaped(b []byte, s string) []byte {
 	return append(b, out[1:len(out)-1]...)
 }
 
-// appendKey appends `"key":` (key is a constant that needs no escaping),
-// after a comma unless first.
-func appendKey(b []byte, key string, first bool) []byte {
-	if !first {
-		b = append(b, ',')
-	}
+// appendKey appends `"key":`; key is a constant that needs no escaping.
+func appendKey(b []byte, key string) []byte {
 	b = append(b, '"')
 	b = append(b, key...)
 	return append(b, '"', ':')
-}
-
-func (l link) appendJSON(b []byte) []byte {
-	return appendLink(b, l.Href, "", l.Rel)
 }
 
 // appendLink appends {"@href": base+path, "@rel": rel} without building
@@ -330,7 +322,7 @@ type keyed struct {
 
 func (k keyed) appendJSON(b []byte) []byte {
 	b = append(b, '{')
-	b = appendKey(b, k.key, true)
+	b = appendKey(b, k.key)
 	b = k.v.appendJSON(b)
 	return append(b, '}')
 }
@@ -343,7 +335,7 @@ type multiChatAnswer []any
 func (m multiChatAnswer) appendJSON(b []byte) []byte {
 	b = append(b, `{"chats":{`...)
 	if len(m) > 0 {
-		b = appendKey(b, "chat", true)
+		b = appendKey(b, "chat")
 		if len(m) > 1 {
 			b = append(b, '[')
 		}
@@ -370,7 +362,7 @@ type incomingAnswer struct {
 func (in incomingAnswer) appendJSON(b []byte) []byte {
 	b = append(b, `{"incomingRequests":{`...)
 	if in.ringing > 0 {
-		b = appendKey(b, "link", true)
+		b = appendKey(b, "link")
 		b = appendLink(b, in.asURL, "/incomingRequests", relAccept)
 		b = append(b, ',')
 	}

@@ -191,5 +191,6 @@ func (s *Simulator) route(a *account, now time.Time) {
 	a.routeDirty = false // the rings just made change no other chat's answer
 }
 
-// ringingAt lists the chats ringing at ag, oldest first.
+// ringingAt lists the chats ringing at ag, oldest first: the index itself,
+// to read before anything changes.
 func ringingAt(ag *agent) []*chat { return ag.ringing }
