@@ -49,6 +49,7 @@ type options struct {
 	logLevel       slog.Level
 	tlsCert        string
 	tlsKey         string
+	pprofAddr      string
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -83,6 +84,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.cfg.StrictCookies, "strict-cookies", false, "reject unsigned agent-session calls without the session cookie")
 	fs.BoolVar(&o.cfg.PlainTextAuthErrors, "plain-auth-errors", false, "answer refused logins and bearers with plain-text oauth_problem=... bodies, as the real service does")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go profiles under /debug/pprof/ on this address, e.g. 127.0.0.1:6061 (keep it private; off when empty)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -180,6 +182,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "lpsim: start with: curl '%s/api/account/%s/service/agentVep/baseURI.json?version=1.0'\n", base, o.account)
 	fmt.Fprintln(stdout, "lpsim: curl walkthrough: README, section Simulator; control API under /sim/ (see internal/lpsim/doc.go)")
 	fmt.Fprintf(stdout, "lpsim: visitor console: %s%s\n", base, console.Prefix)
+	if o.pprofAddr != "" {
+		stopProfiles, err := serveProfiles(o.pprofAddr, stdout)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 	if o.script.ChatsPerMinute > 0 {
 		sim.StartScriptedVisitors(ctx, o.account, o.script)
 		fmt.Fprintf(stdout, "lpsim: scripted visitors: %g chats per minute\n", o.script.ChatsPerMinute)

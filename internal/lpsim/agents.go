@@ -82,7 +82,7 @@ func (s *Simulator) availableAgents(x *sessionCall) reply {
 		}
 		docs = append(docs, availableAgentDoc{
 			ChatState: code, ID: ag.id, MaxChats: strconv.Itoa(ag.maxChats),
-			VoiceState: stateCode(availOffline), Chats: strconv.Itoa(chatting(x.a, ag)),
+			VoiceState: stateCode(availOffline), Chats: strconv.Itoa(len(ag.held)),
 			Email: ag.email(), Nickname: ag.nickname, PrivilegeGroup: "agents",
 			Skills: skills, UserName: ag.login,
 		})
@@ -96,17 +96,6 @@ func (s *Simulator) availableAgents(x *sessionCall) reply {
 		"agents": agents,
 		"link":   link{next, "next"},
 	}})
-}
-
-// chatting counts the chats ag is chatting in.
-func chatting(a *account, ag *agent) int {
-	n := 0
-	for _, c := range a.open {
-		if c.state == stateChatting && c.holder == ag {
-			n++
-		}
-	}
-	return n
 }
 
 func (ag *agent) email() string {

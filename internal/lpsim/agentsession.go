@@ -26,6 +26,8 @@ func (s *Simulator) startAgentSession(a *account, c *call, who caller) reply {
 		ag.availability = availAway // a fresh agent starts Away (§7)
 	}
 	ag.live = append(ag.live, as)
+	a.agentChanged()
+	earlier(&a.sessionDue, c.now.Add(s.cfg.SessionIdleTimeout))
 	a.sessions[id] = as
 	if who.login != nil {
 		who.login.sessions = append(who.login.sessions, as)
@@ -102,6 +104,7 @@ func (s *Simulator) availability(x *sessionCall) reply {
 		switch v := body.Availability.Chat; v {
 		case availOnline, availAway, availOccupied:
 			ag.availability = v
+			x.a.agentChanged()
 		default:
 			return x.fail(http.StatusBadRequest, "availability.chat must be Online, Away or Occupied, not %q", v)
 		}

@@ -68,6 +68,7 @@ func (s *Simulator) agentSession(a *account, c *call, who caller, id string) (*a
 		}
 	}
 	as.lastActivity = c.now
+	earlier(&a.sessionDue, c.now.Add(s.cfg.SessionIdleTimeout)) // a no-op unless the clock went back
 	return as, nil
 }
 

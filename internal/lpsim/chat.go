@@ -108,43 +108,62 @@ func eventsFrom(c *chat, from int) ([]eventDoc, int) {
 
 // eventsDoc is the events element: links, and event absent when empty.
 type eventsDoc struct {
-	Link  []link `json:"link"`
-	Event any    `json:"event,omitempty"`
+	Link  eventsLinks `json:"link"`
+	Event any         `json:"event,omitempty"`
+}
+
+// eventsLinks are the links of the events element of the chat at url.
+type eventsLinks struct {
+	url  string
+	next int // from of the next poll
+}
+
+func (l eventsLinks) list() []link {
+	return []link{
+		{l.url + "/events", "self"},
+		{l.url + "/events?from=" + strconv.Itoa(l.next), "next"},
+	}
 }
 
 func chatEvents(url string, c *chat, from int) (eventsDoc, int) {
 	docs, next := eventsFrom(c, from)
-	return eventsDoc{
-		Link: []link{
-			{url + "/events", "self"},
-			{url + "/events?from=" + strconv.Itoa(next), "next"},
-		},
-		Event: oneOrMany(docs),
-	}, next
+	return eventsDoc{Link: eventsLinks{url: url, next: next}, Event: oneOrMany(docs)}, next
 }
 
 // chatDocument is the chat element of §5.11 (and of each chat of §5.12).
 type chatDocument struct {
-	Link   []link    `json:"link"`
+	Link   chatLinks `json:"link"`
 	Events eventsDoc `json:"events"`
 	Info   infoDoc   `json:"info"`
+}
+
+// chatLinks are the links of the chat at url under the agent session at
+// asURL.
+type chatLinks struct {
+	url, asURL, visitID string
+	next                int // from of the next poll
+}
+
+func (l chatLinks) list() []link {
+	u := l.url
+	return []link{
+		{u, "self"},
+		{u + "/events", "events"},
+		{u + "/info", "info"},
+		{u + "?from=" + strconv.Itoa(l.next), "next"},
+		{u + "/collaborationChannels", "collaboration-channels"},
+		{l.asURL + "/visits/visit/" + l.visitID, "visit-id"},
+		{u + "/transfer", "transfer"},
+		{u + "/transferAccount", "transfer-account"},
+		{u + "/survey", "agent-survey"},
+	}
 }
 
 func (cx *chatCall) document(from int) chatDocument {
 	u, c := cx.url, cx.c
 	events, next := chatEvents(u, c, from)
 	return chatDocument{
-		Link: []link{
-			{u, "self"},
-			{u + "/events", "events"},
-			{u + "/info", "info"},
-			{u + "?from=" + strconv.Itoa(next), "next"},
-			{u + "/collaborationChannels", "collaboration-channels"},
-			{cx.asURL + "/visits/visit/" + c.visitID, "visit-id"},
-			{u + "/transfer", "transfer"},
-			{u + "/transferAccount", "transfer-account"},
-			{u + "/survey", "agent-survey"},
-		},
+		Link:   chatLinks{url: u, asURL: cx.asURL, visitID: c.visitID, next: next},
 		Events: events,
 		Info:   cx.info(),
 	}
@@ -156,7 +175,7 @@ func (s *Simulator) chatResource(cx *chatCall) reply {
 	if rep != nil {
 		return *rep
 	}
-	return answer(http.StatusOK, map[string]chatDocument{"chat": cx.document(from)})
+	return answer(http.StatusOK, keyed{"chat", cx.document(from)})
 }
 
 // events answers GET {chat}/events[?from=N] (§5.13) and POST, which adds a
@@ -169,7 +188,7 @@ func (s *Simulator) events(cx *chatCall) reply {
 			return *rep
 		}
 		doc, _ := chatEvents(cx.url, cx.c, from)
-		return answer(http.StatusOK, map[string]eventsDoc{"events": doc})
+		return answer(http.StatusOK, keyed{"events", doc})
 	case http.MethodPost:
 		return s.postEvent(cx)
 	}
@@ -185,7 +204,7 @@ func (s *Simulator) oneEvent(cx *chatCall, idText string) reply {
 	if err != nil || id < 0 || id >= len(cx.c.events) {
 		return cx.fail(http.StatusNotFound, "unknown event")
 	}
-	return answer(http.StatusOK, map[string]eventDoc{"event": cx.c.events[id].doc()})
+	return answer(http.StatusOK, keyed{"event", cx.c.events[id].doc()})
 }
 
 // multiChat answers GET {as}/chat?chatSessionKeys=A,B&fromEventIds=I,J
@@ -224,11 +243,7 @@ func (s *Simulator) multiChat(x *sessionCall) reply {
 		cx := &chatCall{sessionCall: x, c: c, url: x.asURL + "/chat/" + c.id}
 		chats = append(chats, s.multiChatDoc(cx, from))
 	}
-	body := map[string]any{}
-	if v := oneOrMany(chats); v != nil {
-		body["chat"] = v
-	}
-	return answer(http.StatusOK, map[string]any{"chats": body})
+	return answer(http.StatusOK, multiChatAnswer(chats))
 }
 
 func splitList(v string) []string {

@@ -8,40 +8,50 @@ import (
 // infoDoc is the chat information of §5.11 and §5.16: numbers where the
 // reference shows numbers (agentId, chatTimeout, visitorId, rtSessionId).
 type infoDoc struct {
-	Link           []link `json:"link"`
-	State          string `json:"state"`
-	ChatSessionKey string `json:"chatSessionKey"`
-	AgentName      string `json:"agentName,omitempty"`
-	AgentID        *int64 `json:"agentId,omitempty"`
-	StartTime      string `json:"startTime"`
-	Duration       int    `json:"duration"`
-	LastUpdate     string `json:"lastUpdate"`
-	ChatTimeout    int    `json:"chatTimeout"`
-	VisitorID      int64  `json:"visitorId"`
-	AgentTyping    string `json:"agentTyping"`
-	VisitorTyping  string `json:"visitorTyping"`
-	VisitorName    string `json:"visitorName"`
-	RTSessionID    int64  `json:"rtSessionId"`
-	ParticipantID  string `json:"participantId,omitempty"`
-	SharkVisitorID string `json:"sharkVisitorId"`
-	SharkSessionID string `json:"sharkSessionId"`
-	SharkContextID int    `json:"sharkContextId"`
-	EngagementID   int64  `json:"engagementId"`
-	CampaignID     int64  `json:"campaignId"`
-	Language       string `json:"language"`
+	Link           infoLinks `json:"link"`
+	State          string    `json:"state"`
+	ChatSessionKey string    `json:"chatSessionKey"`
+	AgentName      string    `json:"agentName,omitempty"`
+	AgentID        *int64    `json:"agentId,omitempty"`
+	StartTime      string    `json:"startTime"`
+	Duration       int       `json:"duration"`
+	LastUpdate     string    `json:"lastUpdate"`
+	ChatTimeout    int       `json:"chatTimeout"`
+	VisitorID      int64     `json:"visitorId"`
+	AgentTyping    string    `json:"agentTyping"`
+	VisitorTyping  string    `json:"visitorTyping"`
+	VisitorName    string    `json:"visitorName"`
+	RTSessionID    int64     `json:"rtSessionId"`
+	ParticipantID  string    `json:"participantId,omitempty"`
+	SharkVisitorID string    `json:"sharkVisitorId"`
+	SharkSessionID string    `json:"sharkSessionId"`
+	SharkContextID int       `json:"sharkContextId"`
+	EngagementID   int64     `json:"engagementId"`
+	CampaignID     int64     `json:"campaignId"`
+	Language       string    `json:"language"`
+}
+
+// infoLinks are the links of the info of the chat at url.
+type infoLinks struct {
+	url string
+}
+
+func (l infoLinks) list() []link {
+	u := l.url + "/info"
+	return []link{
+		{u, "self"},
+		{u + "/visitorName", "visitor-name"},
+		{u + "/visitorTyping", "visitor-typing"},
+		{u + "/agentTyping", "agent-typing"},
+	}
 }
 
 // info renders the chat's information; agentName/agentId are absent while
 // no agent has the chat (waiting).
 func (cx *chatCall) info() infoDoc {
-	c, u := cx.c, cx.url+"/info"
+	c := cx.c
 	d := infoDoc{
-		Link: []link{
-			{u, "self"},
-			{u + "/visitorName", "visitor-name"},
-			{u + "/visitorTyping", "visitor-typing"},
-			{u + "/agentTyping", "agent-typing"},
-		},
+		Link:  infoLinks{url: cx.url},
 		State: c.state, ChatSessionKey: c.id,
 		StartTime: isoTime(c.start), LastUpdate: isoTime(c.lastUpdate),
 		ChatTimeout: chatTimeoutSeconds, VisitorID: c.visitorID,
@@ -64,7 +74,7 @@ func (s *Simulator) chatInfo(cx *chatCall) reply {
 	if cx.method != http.MethodGet {
 		return cx.methodNotAllowed(http.MethodGet)
 	}
-	return answer(http.StatusOK, map[string]infoDoc{"info": cx.info()})
+	return answer(http.StatusOK, keyed{"info", cx.info()})
 }
 
 // visitorName answers GET {chat}/info/visitorName with {"visitorName": ...}

@@ -103,6 +103,7 @@ func (s *Simulator) endByAgent(a *account, c *chat, ag *agent, now time.Time) in
 // closeChat takes an ended chat out of routing; its agent has room again.
 func (s *Simulator) closeChat(a *account, c *chat, now time.Time) {
 	c.ringing, c.targetAgent = nil, nil
+	c.reindex()
 	c.agentTyping, c.visitorTyping = typingOff, typingOff
 	a.dropOpen(c)
 	s.route(a, now)

@@ -2,7 +2,6 @@ package lpsim
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -15,14 +14,10 @@ const relAccept = "accept"
 // oldest chat ringing at the agent (§5.9): 201 with chatLocation, or 404
 // with an error body when nothing rings.
 func (s *Simulator) incomingRequests(x *sessionCall) reply {
-	ring := ringingAt(x.a, x.agent())
+	ring := ringingAt(x.agent())
 	switch x.method {
 	case http.MethodGet:
-		body := map[string]any{"ringingCount": strconv.Itoa(len(ring))}
-		if len(ring) > 0 {
-			body["link"] = link{x.asURL + "/incomingRequests", relAccept}
-		}
-		return answer(http.StatusOK, map[string]any{"incomingRequests": body})
+		return answer(http.StatusOK, incomingAnswer{asURL: x.asURL, ringing: len(ring)})
 	case http.MethodPost:
 		var ignored any // {} or {"chat": "start"}, "for backwards compatibility"
 		if rep := x.decode(&ignored, true); rep != nil {
@@ -63,13 +58,11 @@ func (s *Simulator) chatSessions(x *sessionCall) reply {
 		StartTime      int64  `json:"startTime"`
 	}
 	var entries []entry
-	for _, c := range x.a.open {
-		if c.state == stateChatting && c.holder == x.agent() {
-			entries = append(entries, entry{
-				Link:           link{x.asURL + "/chat/" + c.id, "chat-session"},
-				ChatSessionKey: c.id, StartTime: c.start.UnixMilli(),
-			})
-		}
+	for _, c := range x.agent().held {
+		entries = append(entries, entry{
+			Link:           link{x.asURL + "/chat/" + c.id, "chat-session"},
+			ChatSessionKey: c.id, StartTime: c.start.UnixMilli(),
+		})
 	}
 	body := map[string]any{}
 	if v := oneOrMany(entries); v != nil {

@@ -36,8 +36,9 @@ func (s *Simulator) reapedStatus() int {
 
 // extendLogin runs on a good refresh: the login lives another LoginTTL,
 // unless FixedLoginTTL holds it to LoginTTL from the login itself.
-func (s *Simulator) extendLogin(ls *loginSession, now time.Time) {
+func (s *Simulator) extendLogin(a *account, ls *loginSession, now time.Time) {
 	if !s.cfg.FixedLoginTTL {
 		ls.refreshed = now
+		earlier(&a.loginDue, now.Add(s.cfg.LoginTTL)) // a no-op unless the clock went back
 	}
 }

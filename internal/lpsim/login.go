@@ -89,6 +89,7 @@ func (s *Simulator) login(a *account, c *call) reply {
 	}
 	a.logins[ls.bearer] = ls
 	a.cookies[ls.id] = ls
+	earlier(&a.loginDue, c.now.Add(s.cfg.LoginTTL))
 	s.log.Debug("lpsim: login", "account", a.id, "agent", ag.login)
 	_, offset := c.now.Zone()
 	body := loginResponse{
@@ -150,7 +151,7 @@ func (s *Simulator) refresh(a *account, c *call) reply {
 	if rep != nil {
 		return *rep
 	}
-	s.extendLogin(ls, c.now)
+	s.extendLogin(a, ls, c.now)
 	return reply{status: http.StatusOK}
 }
 

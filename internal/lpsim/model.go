@@ -40,16 +40,29 @@ type account struct {
 	chats    map[string]*chat         // every chat, by id
 	visits   map[string]*chat         // by visit id
 	open     []*chat                  // chats not ended, oldest first
+
+	// Indexes, so that a request costs the same with 10 agents or 10,000.
+	byLogin   map[string]*agent // agents by login name
+	byID      map[string]*agent // agents by id
+	byAppKey  map[string]*agent // agents by OAuth1 app key
+	clientIDs map[string]bool   // OAuth2 client ids in use
+	queue     []*chat           // open chats waiting without ringing, oldest first (index.go)
+	chatSeq   int               // creation number of the next chat: the order of open
+	deadlines                   // lower bounds of the next sweep deadlines (index.go)
 }
 
 func newAccount(id string) *account {
 	return &account{
-		id:       id,
-		logins:   map[string]*loginSession{},
-		cookies:  map[string]*loginSession{},
-		sessions: map[string]*agentSession{},
-		chats:    map[string]*chat{},
-		visits:   map[string]*chat{},
+		id:        id,
+		logins:    map[string]*loginSession{},
+		cookies:   map[string]*loginSession{},
+		sessions:  map[string]*agentSession{},
+		chats:     map[string]*chat{},
+		visits:    map[string]*chat{},
+		byLogin:   map[string]*agent{},
+		byID:      map[string]*agent{},
+		byAppKey:  map[string]*agent{},
+		clientIDs: map[string]bool{},
 	}
 }
 
@@ -71,30 +84,16 @@ func (a *account) skillByName(name string) *skill {
 	return nil
 }
 
-func (a *account) agentByLogin(login string) *agent {
-	for _, ag := range a.agents {
-		if ag.login == login {
-			return ag
-		}
-	}
-	return nil
-}
+func (a *account) agentByLogin(login string) *agent { return a.byLogin[login] }
 
-func (a *account) agentByID(id string) *agent {
-	for _, ag := range a.agents {
-		if ag.id == id {
-			return ag
-		}
-	}
-	return nil
-}
+func (a *account) agentByID(id string) *agent { return a.byID[id] }
 
 // load counts the chats an agent holds or has ringing: what maxChats limits.
 func (a *account) load(ag *agent) int {
-	n := 0
-	for _, c := range a.open {
-		if c.ringing == ag || (c.state == stateChatting && c.holder == ag) {
-			n++
+	n := len(ag.ringing) + len(ag.held)
+	for _, c := range ag.ringing {
+		if c.state == stateChatting && c.holder == ag { // counted once
+			n--
 		}
 	}
 	return n
@@ -119,6 +118,8 @@ type agent struct {
 	skills       []string
 	availability string          // meaningful while live is not empty
 	live         []*agentSession // live agent sessions, oldest first
+	ringing      []*chat         // open chats ringing at it, oldest first (index.go)
+	held         []*chat         // open chats it is chatting in, oldest first (index.go)
 }
 
 // state is the agent's chat availability as others see it.
@@ -163,6 +164,11 @@ type agentSession struct {
 // chat is one visitor chat and its event log.
 type chat struct {
 	id, visitID   string
+	acct          *account
+	seq           int // creation number: open, queue, ringing and held are in this order
+	inQueue       bool
+	inRing        *agent // the agent whose ringing list holds the chat
+	inHeld        *agent // the agent whose held list holds the chat
 	visitor       VisitorSpec
 	skillID       string // routing skill; "" = any agent
 	state         string
@@ -224,6 +230,7 @@ func (c *chat) appendEvent(now time.Time, e event) int {
 
 func (c *chat) addState(now time.Time, state string) int {
 	c.state = state
+	c.reindex()
 	return c.appendEvent(now, event{typ: "state", state: state})
 }
 

@@ -32,14 +32,8 @@ func verifyOAuth(a *account, c *call) (*agent, error) {
 	if params["oauth_nonce"] == "" {
 		return nil, errors.New("oauth_nonce is required")
 	}
-	var ag *agent
-	for _, o := range a.agents {
-		if o.spec.AppKey != "" && o.spec.AppKey == params["oauth_consumer_key"] && o.spec.AccessToken == params["oauth_token"] {
-			ag = o
-			break
-		}
-	}
-	if ag == nil {
+	ag := a.byAppKey[params["oauth_consumer_key"]] // app keys are unique in an account
+	if ag == nil || ag.spec.AccessToken != params["oauth_token"] {
 		return nil, errors.New("unknown consumer key or token")
 	}
 	want := oauthSignature(c, params, ag.spec.Secret, ag.spec.AccessTokenSecret)

@@ -3,7 +3,6 @@ package lpsim
 import (
 	"fmt"
 	"net/http"
-	"slices"
 )
 
 // oauth2Token is what an OAuth2 client-credentials app sends as accessToken
@@ -52,12 +51,10 @@ func validateOAuth2(a *account, sp AgentSpec) error {
 	if (sp.ClientID == "") != (sp.ClientSecret == "") {
 		return fmt.Errorf("an OAuth2 app needs clientId and clientSecret: %w", ErrInvalidSpec)
 	}
-	if sp.ClientID != "" && slices.ContainsFunc(a.agents, func(o *agent) bool {
-		return o.spec.ClientID == sp.ClientID || o.spec.AppKey == sp.ClientID
-	}) {
+	if sp.ClientID != "" && (a.clientIDs[sp.ClientID] || a.byAppKey[sp.ClientID] != nil) {
 		return fmt.Errorf("client id already used: %w", ErrAgentExists)
 	}
-	if sp.AppKey != "" && slices.ContainsFunc(a.agents, func(o *agent) bool { return o.spec.ClientID == sp.AppKey }) {
+	if sp.AppKey != "" && a.clientIDs[sp.AppKey] {
 		return fmt.Errorf("app key already used as a client id: %w", ErrAgentExists)
 	}
 	return nil

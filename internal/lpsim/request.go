@@ -38,7 +38,7 @@ func newCall(r *http.Request) (*call, *reply) {
 		scheme = "https"
 	}
 	c.base = scheme + "://" + r.Host
-	if r.Body != nil {
+	if r.Body != nil && r.Body != http.NoBody {
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil {
 			rep := errReply(time.Now(), http.StatusBadRequest, "cannot read request body")
@@ -113,7 +113,15 @@ func (c *call) methodNotAllowed(allowed ...string) reply {
 	return rep
 }
 
-func writeReply(w http.ResponseWriter, rep reply) {
+func writeReply(w http.ResponseWriter, rep reply) { writeReplyWith(w, rep, nil) }
+
+// maxPooledBuffer caps the scratch buffers kept for reuse: a poll's answer
+// is some 16 KiB; an odd huge one is left to the collector.
+const maxPooledBuffer = 256 << 10
+
+// writeReplyWith writes rep; scratch, if not nil, is a buffer to render a
+// hand-written body into, and gets the grown buffer back.
+func writeReplyWith(w http.ResponseWriter, rep reply, scratch *[]byte) {
 	h := w.Header()
 	for k, vs := range rep.header {
 		h[k] = vs
@@ -127,6 +135,20 @@ func writeReply(w http.ResponseWriter, rep reply) {
 	}
 	if text, ok := rep.body.(plainText); ok {
 		text.write(w, rep.status)
+		return
+	}
+	if a, ok := rep.body.(jsonAppender); ok {
+		var b []byte
+		if scratch != nil {
+			b = (*scratch)[:0]
+		}
+		b = append(a.appendJSON(b), '\n') // as json.Encoder ends a value
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(rep.status)
+		_, _ = w.Write(b)
+		if scratch != nil && cap(b) <= maxPooledBuffer {
+			*scratch = b
+		}
 		return
 	}
 	var buf bytes.Buffer

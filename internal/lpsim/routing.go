@@ -21,28 +21,66 @@ const (
 )
 
 // sweep applies every deadline that has passed at now: login TTL, idle
-// agent sessions, the accept window; then routes waiting chats. s.mu is held.
+// agent sessions, the accept window; then routes waiting chats. Each kind
+// of deadline is looked at only once its bound (index.go) has passed.
+// s.mu is held.
 func (s *Simulator) sweep(now time.Time) {
 	for _, a := range s.accounts {
-		for _, ls := range a.logins {
-			if now.Sub(ls.refreshed) >= s.cfg.LoginTTL {
-				s.log.Debug("lpsim: login expired", "account", a.id, "agent", ls.agent.login)
-				s.endLogin(a, ls, now, false)
-			}
+		if due(a.loginDue, now) {
+			s.expireLogins(a, now)
 		}
-		for _, ag := range a.agents {
-			for _, as := range slices.Clone(ag.live) {
-				if now.Sub(as.lastActivity) >= s.cfg.SessionIdleTimeout {
-					s.endSession(a, as, now, "idle")
-				}
-			}
+		if due(a.sessionDue, now) {
+			s.reapSessions(a, now)
 		}
-		for _, c := range a.open {
-			if c.ringing != nil && now.Sub(c.ringSince) >= s.cfg.AcceptWindow {
-				s.missedRing(a, c.ringing)
-			}
+		if due(a.ringDue, now) {
+			s.ringOut(a, now)
 		}
 		s.route(a, now)
+	}
+}
+
+// expireLogins ends the logins not refreshed for LoginTTL.
+func (s *Simulator) expireLogins(a *account, now time.Time) {
+	a.loginDue = time.Time{}
+	for _, ls := range a.logins {
+		if now.Sub(ls.refreshed) >= s.cfg.LoginTTL {
+			s.log.Debug("lpsim: login expired", "account", a.id, "agent", ls.agent.login)
+			s.endLogin(a, ls, now, false)
+			continue
+		}
+		earlier(&a.loginDue, ls.refreshed.Add(s.cfg.LoginTTL))
+	}
+}
+
+// reapSessions ends the agent sessions idle for SessionIdleTimeout.
+func (s *Simulator) reapSessions(a *account, now time.Time) {
+	a.sessionDue = time.Time{}
+	for _, ag := range a.agents {
+		for _, as := range slices.Clone(ag.live) {
+			if now.Sub(as.lastActivity) >= s.cfg.SessionIdleTimeout {
+				s.endSession(a, as, now, "idle")
+			}
+		}
+	}
+	for _, ag := range a.agents {
+		for _, as := range ag.live {
+			earlier(&a.sessionDue, as.lastActivity.Add(s.cfg.SessionIdleTimeout))
+		}
+	}
+}
+
+// ringOut sets Away every agent that let a chat ring for AcceptWindow.
+func (s *Simulator) ringOut(a *account, now time.Time) {
+	a.ringDue = time.Time{}
+	for _, c := range a.open {
+		if c.ringing != nil && now.Sub(c.ringSince) >= s.cfg.AcceptWindow {
+			s.missedRing(a, c.ringing)
+		}
+	}
+	for _, c := range a.open {
+		if c.ringing != nil {
+			earlier(&a.ringDue, c.ringSince.Add(s.cfg.AcceptWindow))
+		}
 	}
 }
 
@@ -51,20 +89,20 @@ func (s *Simulator) sweep(now time.Time) {
 func (s *Simulator) missedRing(a *account, ag *agent) {
 	s.log.Debug("lpsim: accept window passed, agent set Away", "account", a.id, "agent", ag.login)
 	ag.availability = availAway
+	a.agentChanged()
 	s.unring(a, ag)
 }
 
 // unring takes every chat ringing at ag back into the queue.
 func (s *Simulator) unring(a *account, ag *agent) {
-	for _, c := range a.open {
-		if c.ringing == ag {
-			c.ringing = nil
-			if c.targetAgent == ag {
-				c.targetAgent = nil
-			}
-			c.exclude = nil // the transferring agent may get it back now
-			c.notify()
+	for _, c := range slices.Clone(ag.ringing) {
+		c.ringing = nil
+		if c.targetAgent == ag {
+			c.targetAgent = nil
 		}
+		c.exclude = nil // the transferring agent may get it back now
+		c.reindex()
+		c.notify()
 	}
 }
 
@@ -77,15 +115,14 @@ func (s *Simulator) endSession(a *account, as *agentSession, now time.Time, why 
 	as.ended = true
 	ag := as.agent
 	ag.live = slices.DeleteFunc(ag.live, func(o *agentSession) bool { return o == as })
+	a.agentChanged()
 	s.log.Debug("lpsim: agent session ended", "account", a.id, "agent", ag.login, "session", as.id, "why", why)
 	if len(ag.live) > 0 {
 		return
 	}
 	s.unring(a, ag)
-	for _, c := range a.open {
-		if c.state == stateChatting && c.holder == ag {
-			s.requeue(c, now)
-		}
+	for _, c := range slices.Clone(ag.held) {
+		s.requeue(c, now)
 	}
 }
 
@@ -123,42 +160,37 @@ func canTake(c *chat, ag *agent, load int) bool {
 }
 
 // route rings every waiting, unassigned chat, oldest first, at the least
-// loaded agent that may take it (ties: the agent added first). s.mu is held.
+// loaded agent that may take it (ties: the agent added first). It does
+// nothing unless something routing depends on changed since it last ran:
+// its answer would be the same. s.mu is held.
 func (s *Simulator) route(a *account, now time.Time) {
-	var loads map[*agent]int
-	for _, c := range a.open {
-		if c.state != stateWaiting || c.ringing != nil {
-			continue
-		}
-		if loads == nil {
-			loads = make(map[*agent]int, len(a.agents))
-			for _, ag := range a.agents {
-				loads[ag] = a.load(ag)
-			}
-		}
+	if !a.routeDirty {
+		return
+	}
+	for _, c := range slices.Clone(a.queue) {
 		var best *agent
+		bestLoad := 0
 		for _, ag := range a.agents {
-			if canTake(c, ag, loads[ag]) && (best == nil || loads[ag] < loads[best]) {
-				best = ag
+			if len(ag.live) == 0 {
+				continue // Offline: canTake says no, without counting its load
+			}
+			load := a.load(ag)
+			if canTake(c, ag, load) && (best == nil || load < bestLoad) {
+				best, bestLoad = ag, load
 			}
 		}
 		if best == nil {
 			continue
 		}
 		c.ringing, c.ringSince = best, now
-		loads[best]++
+		c.reindex()
+		earlier(&a.ringDue, now.Add(s.cfg.AcceptWindow))
 		c.notify()
 		s.log.Debug("lpsim: chat rings", "account", a.id, "chat", c.id, "agent", best.login)
 	}
+	a.routeDirty = false // the rings just made change no other chat's answer
 }
 
-// ringingAt lists the chats ringing at ag, oldest first.
-func ringingAt(a *account, ag *agent) []*chat {
-	var out []*chat
-	for _, c := range a.open {
-		if c.ringing == ag {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+// ringingAt lists the chats ringing at ag, oldest first: the index itself,
+// to read before anything changes.
+func ringingAt(ag *agent) []*chat { return ag.ringing }

@@ -105,6 +105,15 @@ func (s *Simulator) AddAgent(accountID string, spec AgentSpec) error {
 		ag.id = digits(s.ids.setup, 8)
 	}
 	a.agents = append(a.agents, ag)
+	a.byLogin[ag.login] = ag
+	a.byID[ag.id] = ag
+	if spec.AppKey != "" {
+		a.byAppKey[spec.AppKey] = ag
+	}
+	if spec.ClientID != "" {
+		a.clientIDs[spec.ClientID] = true
+	}
+	a.agentChanged()
 	return nil
 }
 
@@ -125,7 +134,7 @@ func validateAgent(a *account, sp AgentSpec) error {
 	case a.agentByLogin(sp.LoginName) != nil || (sp.ID != "" && a.agentByID(sp.ID) != nil):
 		return ErrAgentExists
 	}
-	if sp.AppKey != "" && slices.ContainsFunc(a.agents, func(o *agent) bool { return o.spec.AppKey == sp.AppKey }) {
+	if sp.AppKey != "" && a.byAppKey[sp.AppKey] != nil {
 		return fmt.Errorf("app key already used: %w", ErrAgentExists)
 	}
 	if err := validateOAuth2(a, sp); err != nil {

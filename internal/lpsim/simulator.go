@@ -28,6 +28,8 @@ type Simulator struct {
 	fmu    sync.Mutex // guards faults
 	faults []faultRule
 
+	bufs sync.Pool // *[]byte scratch buffers of answers (writeReplyWith)
+
 	requests atomic.Int64
 	budget   requestBudget // ratelimit.go
 
@@ -124,8 +126,15 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		rep = &res
 	}
-	writeReply(w, *rep)
-	s.log.Debug("lpsim: request", "method", r.Method, "path", r.URL.Path, "status", rep.status)
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	writeReplyWith(w, *rep, bp)
+	s.bufs.Put(bp)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("lpsim: request", "method", r.Method, "path", r.URL.Path, "status", rep.status)
+	}
 }
 
 // dispatch routes an API call; s.mu is held.

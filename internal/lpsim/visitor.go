@@ -115,7 +115,7 @@ func (s *Simulator) newChat(a *account, v VisitorSpec, now time.Time) *chat {
 	v.Survey = slices.Clone(v.Survey)
 	v.CustomVariables = maps.Clone(v.CustomVariables)
 	c := &chat{
-		id: id, visitID: visitID, visitor: v, skillID: v.SkillID,
+		id: id, visitID: visitID, acct: a, seq: a.chatSeq, visitor: v, skillID: v.SkillID,
 		agentTyping: typingOff, visitorTyping: typingOff, start: now, lastUpdate: now,
 		visitorID: number(r, 15), rtSessionID: number(r, 10),
 		sharkVisitor: hexDigits(r, 22), sharkSession: hexDigits(r, 22),
@@ -130,6 +130,7 @@ func (s *Simulator) newChat(a *account, v VisitorSpec, now time.Time) *chat {
 		c.visitor.Authenticated = &cp
 		c.participantID = cp.ParticipantID
 	}
+	a.chatSeq++
 	c.addState(now, stateWaiting)
 	c.addSystemLine(now, sysRouting, textRouting)
 	a.chats[id] = c
