@@ -109,7 +109,7 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	}
-	s := string(b)
+	s := ""
 	if b[0] == '"' {
 		var err error
 		if s, err = jsonString(b); err != nil {
@@ -120,6 +120,8 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 			*n = 0
 			return nil
 		}
+	} else {
+		s = string(b)
 	}
 	v, err := parseFlexInt(s)
 	if err != nil {
@@ -189,13 +191,15 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 		*t = flexTime{}
 		return nil
 	}
-	s := string(b)
+	s := ""
 	if b[0] == '"' {
 		var err error
 		if s, err = jsonString(b); err != nil {
 			return err
 		}
 		s = strings.TrimSpace(s)
+	} else {
+		s = string(b)
 	}
 	v, err := parseFlexTime(s)
 	if err != nil {
