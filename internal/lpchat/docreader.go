@@ -26,10 +26,14 @@ type docReader struct {
 	name []byte // the unquoted name of the member being read
 }
 
+// docOptions make the decoder as lenient as encoding/json: duplicate names
+// pass (the last wins), invalid UTF-8 is mended. Built once: each option is
+// an allocation.
+var docOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
 // newDocReader reads b, which it does not copy.
 func newDocReader(b []byte) *docReader {
-	return &docReader{dec: jsontext.NewDecoder(bytes.NewBuffer(b),
-		jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))}
+	return &docReader{dec: jsontext.NewDecoder(bytes.NewBuffer(b), docOptions...)}
 }
 
 // shapeError reports a value of the wrong kind where an element was
