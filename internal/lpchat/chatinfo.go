@@ -17,16 +17,18 @@ func (s *AgentSession) ChatInfo(ctx context.Context, chatID string) (ChatInfo, e
 	if err != nil {
 		return ChatInfo{}, err
 	}
-	var doc struct {
-		Info maybe[wireChatInfo] `json:"info"`
-	}
-	if err := s.getJSON(ctx, OpChatInfo, op, apiURL(chat+"/info"), &doc); err != nil {
+	raw, err := s.getBody(ctx, OpChatInfo, op, apiURL(chat+"/info"))
+	if err != nil {
 		return ChatInfo{}, err
 	}
-	if !doc.Info.Present {
+	info, present, err := decodeChatInfo(raw)
+	if err != nil {
+		return ChatInfo{}, protocolError(op, "decode", err)
+	}
+	if !present {
 		return ChatInfo{}, protocolError(op, "info element missing", nil)
 	}
-	return doc.Info.V.info(), nil
+	return info, nil
 }
 
 // infoString GETs {chat}/info/<key> and returns the element key, whose

@@ -66,18 +66,48 @@ func (m *maybe[T]) UnmarshalJSON(b []byte) error {
 }
 
 // jsonString decodes a JSON string literal. Literals without escapes (the
-// usual case) are sliced directly; encoding/json has already validated the
-// document before it calls an UnmarshalJSON method.
+// usual case) are sliced directly; the decoder (encoding/json, or the
+// token stream of docreader.go) has already validated the value.
 func jsonString(b []byte) (string, error) {
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
-		inner := b[1 : n-1]
-		if bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) && !hasControl(inner) {
-			return string(inner), nil
+	if inner, ok := plainString(b); ok {
+		if w, ok := vocabularyWord(inner); ok {
+			return w, nil
 		}
+		return string(inner), nil
 	}
 	var v string
 	err := json.Unmarshal(b, &v)
 	return v, err
+}
+
+// plainString returns the text of a JSON string literal that holds no
+// escape, control character or invalid UTF-8: its bytes are its text.
+func plainString(b []byte) ([]byte, bool) {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
+		inner := b[1 : n-1]
+		if bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) && !hasControl(inner) {
+			return inner, true
+		}
+	}
+	return nil, false
+}
+
+// vocabulary are the words of the API that come in every event, link and
+// info element (event types, states, sources, text types, subtypes, typing
+// values, relations).
+var vocabulary = []string{"line", "state", "waiting", "chatting", "ended", "visitor", "agent", "system",
+	"info", "plain", "html", "rich-content", "REGULAR", "ONLY_TO_REP", "typing", "not-typing", "unknown",
+	"self", "next", "events", "visit-id", "location", "chat-session", "transcript"}
+
+// vocabularyWord returns the word of the API's vocabulary that b spells, if
+// it is one, so that the word is shared instead of copied each time.
+func vocabularyWord(b []byte) (string, bool) {
+	for _, w := range vocabulary {
+		if string(b) == w {
+			return w, true
+		}
+	}
+	return "", false
 }
 
 // hasControl reports bytes below 0x20, which JSON strings may not hold raw.
@@ -109,21 +139,28 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	}
-	s := string(b)
+	s := ""
 	if b[0] == '"' {
-		var err error
-		if s, err = jsonString(b); err != nil {
-			return err
+		// A plain string is parsed where it lies (s does not escape).
+		if inner, ok := plainString(b); ok {
+			s = string(inner)
+		} else {
+			var err error
+			if s, err = jsonString(b); err != nil {
+				return err
+			}
 		}
 		s = strings.TrimSpace(s)
 		if s == "" {
 			*n = 0
 			return nil
 		}
+	} else {
+		s = string(b)
 	}
 	v, err := parseFlexInt(s)
 	if err != nil {
-		return fmt.Errorf("number %q: %w", s, err)
+		return fmt.Errorf("number %q: %w", strings.Clone(s), err) // a copy: s stays off the heap
 	}
 	*n = flexInt(v)
 	return nil
@@ -165,15 +202,9 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		// The value is not quoted: it may hold something secret.
 		return errors.New("want a string or number, got an object or array")
 	default:
-		var v json.Number
-		if bytes.Equal(b, []byte("true")) || bytes.Equal(b, []byte("false")) {
-			*s = flexString(b)
-			return nil
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = flexString(v.String())
+		// true, false or a number, its text as sent: the decoder that
+		// hands b over has validated it.
+		*s = flexString(b)
 		return nil
 	}
 }
@@ -189,13 +220,20 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 		*t = flexTime{}
 		return nil
 	}
-	s := string(b)
+	s := ""
 	if b[0] == '"' {
-		var err error
-		if s, err = jsonString(b); err != nil {
-			return err
+		// A plain string is parsed where it lies (s does not escape).
+		if inner, ok := plainString(b); ok {
+			s = string(inner)
+		} else {
+			var err error
+			if s, err = jsonString(b); err != nil {
+				return err
+			}
 		}
 		s = strings.TrimSpace(s)
+	} else {
+		s = string(b)
 	}
 	v, err := parseFlexTime(s)
 	if err != nil {
@@ -226,7 +264,7 @@ func parseFlexTime(s string) (time.Time, error) {
 			return v, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("time %q: not ISO-8601 or epoch millis", s)
+	return time.Time{}, fmt.Errorf("time %q: not ISO-8601 or epoch millis", strings.Clone(s)) // a copy: s stays off the heap
 }
 
 // link is a relation link, spelt {"@href","@rel"} or {"href","rel"} (§2.3
