@@ -63,13 +63,13 @@ type soft[T any, P interface {
 
 // UnmarshalJSON decodes b with P; a failure is kept, not returned.
 func (s *soft[T, P]) UnmarshalJSON(b []byte) error {
-	var v T
-	if err := P(&v).UnmarshalJSON(b); err != nil {
+	// Straight into s.V: a local would escape to the heap on every value.
+	if err := P(&s.V).UnmarshalJSON(b); err != nil {
 		var zero T
 		s.V, s.Err = zero, err
 		return nil
 	}
-	s.V, s.Err = v, nil
+	s.Err = nil
 	return nil
 }
 
