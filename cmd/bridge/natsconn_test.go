@@ -309,8 +309,11 @@ func TestConnectNATSClusterURLs(t *testing.T) {
 	client, _ := c.Connect(t)
 	testwait.Until(t, e2eWait, func() error {
 		reply, err := client.Request("ping", nil, time.Second)
-		if err != nil || string(reply.Data) != "pong" {
-			return fmt.Errorf("request through another node = %v, %v; want pong", reply, err)
+		if err != nil {
+			return fmt.Errorf("request through another node: %w", err)
+		}
+		if string(reply.Data) != "pong" {
+			return fmt.Errorf("request through another node = %q; want pong", reply.Data)
 		}
 		return nil
 	})

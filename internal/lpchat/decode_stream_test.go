@@ -129,7 +129,7 @@ func TestDecodeChatsStreamShapes(t *testing.T) {
 			continue
 		}
 		for _, c := range chats {
-			if c.NextFrom != -1 || c.Events != nil && len(c.Events) != 0 {
+			if c.NextFrom != -1 || len(c.Events) != 0 {
 				t.Errorf("%s: chat %+v", doc, c)
 			}
 		}

@@ -48,8 +48,8 @@ func (e *shapeError) Error() string { return "want " + e.want + ", got " + kindN
 
 // isShape reports whether err is a shapeError (and not a syntax error).
 func isShape(err error) bool {
-	_, ok := err.(*shapeError) // never wrapped
-	return ok
+	var se *shapeError
+	return errors.As(err, &se)
 }
 
 // kindName names a kind of JSON value.
@@ -95,8 +95,9 @@ func (r *docReader) document(top string, value func() error) error {
 		}
 		return err
 	}
-	switch _, err := r.dec.ReadToken(); {
-	case err == io.EOF:
+	_, err = r.dec.ReadToken()
+	switch {
+	case errors.Is(err, io.EOF):
 		return nil
 	case err == nil:
 		return errTrailing

@@ -85,7 +85,11 @@ func TestIndexesMatchAFullScan(t *testing.T) {
 			t.Fatalf("agent session %s: %d %s", ag.login, rec.Code, rec.Body)
 		}
 		loc := rec.Header().Get("Location")
-		ag.as = loc[strings.Index(loc, "/api/"):]
+		at := strings.Index(loc, "/api/")
+		if at < 0 {
+			t.Fatalf("no /api/ in Location %q", loc)
+		}
+		ag.as = loc[at:]
 	}
 	var chats []string
 	rng := rand.New(rand.NewPCG(7, 11))

@@ -83,7 +83,11 @@ func setupPoll(b *testing.B, n int) (*lpsim.Simulator, []*pollAgent) {
 			b.Fatalf("agent session %s: %d %s", login, rec.Code, rec.Body)
 		}
 		loc := rec.Header().Get("Location")
-		pa.as = loc[strings.Index(loc, "/api/"):]
+		at := strings.Index(loc, "/api/")
+		if at < 0 {
+			b.Fatalf("no /api/ in Location %q", loc)
+		}
+		pa.as = loc[at:]
 		rec = serveOnce(sim, http.MethodPost, pa.as+"/availability?v=1&NC=true", `{"availability":{"chat":"Online"}}`, pa.bearer,
 			"X-HTTP-Method-Override", "PUT")
 		if rec.Code != http.StatusOK {

@@ -363,7 +363,7 @@ func (l *Lease) Release(ctx context.Context) error {
 		if err == nil {
 			break
 		}
-		if !wrongRevision(err) && !(errors.Is(err, ErrUnavailable) && jsretry.Ambiguous(err)) {
+		if !wrongRevision(err) && (!errors.Is(err, ErrUnavailable) || !jsretry.Ambiguous(err)) {
 			return fmt.Errorf("state: release lease %s: %w", l.key, err)
 		}
 		// Lost, released by the purge whose answer was lost, or still ours

@@ -25,8 +25,10 @@ func BenchmarkInstrumentTransport(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := rt.RoundTrip(req); err != nil {
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
 			b.Fatal(err)
 		}
+		_ = resp.Body.Close()
 	}
 }
