@@ -20,13 +20,13 @@ func printTable(w io.Writer, o options, r *result) {
 	fmt.Fprintf(w, "| %d × %d | %s | %.2f core | %s | %.2f | %.0f %% | %s / %s / %s | %.0f | %d / %d / %d | %.2f core | %.2f core |\n",
 		o.agents, o.chats, scheme,
 		r.bridge.cpu.Seconds()/secs, mib(r.bridge.maxRSS),
-		r.lpRequests/ticks, 100*min(r.polls/ticks, 1),
+		r.lpRequests/max(r.polls, 1), 100*min(r.polls/ticks, 1),
 		ms(p50), ms(p99), ms(maxD),
 		float64(r.events)/secs,
 		r.lineEvents, r.lost, r.duplicates,
 		r.sim.cpu.Seconds()/secs, r.nats.cpu.Seconds()/secs)
 	fmt.Fprintf(w, "\nwindow %s after %s warm-up; poll %s; a line every %s per chat; RSS is the window's maximum (simulator %s, NATS %s); "+
-		"polls on time = polls done ÷ (agents × window ÷ poll); the bench itself (lines, subscriber) used %.2f core; "+
+		"LP requests / agent / tick = requests ÷ polls done; polls on time = polls done ÷ (agents × window ÷ poll); the bench itself (lines, subscriber) used %.2f core; "+
 		"raw JetStream async publish on the same server, after the window: %.0f msg/s.\n",
 		r.window.Round(time.Second), o.warmup, o.poll, o.lineEvery, mib(r.sim.maxRSS), mib(r.nats.maxRSS), r.benchCPU.Seconds()/secs, r.rawPublish)
 	printBurst(w, r.burst, r.rawPublish)
