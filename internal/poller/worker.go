@@ -79,6 +79,8 @@ type Worker struct {
 	open    []*chat
 	cursors []lpchat.ChatCursor
 	docs    map[string]*lpchat.Chat
+	built   []*batch       // the chats' batches of the multi-chat read, in order
+	evs     []events.Event // their events, in one Publish call (publishChats)
 
 	// Owned by the Run goroutine: the sync reads, which take the ring's
 	// place on a tick (tick.go).
