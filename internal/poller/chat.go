@@ -138,13 +138,19 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 // commitChat moves the chat to the state b built, once b's events were
 // acknowledged, and saves its cursor.
 func (w *Worker) commitChat(ctx context.Context, b *batch) error {
+	return w.saveChat(ctx, advance(b))
+}
+
+// advance moves the chat to the state b built, once b's events were
+// acknowledged, and returns it; its cursor is still to be saved.
+func advance(b *batch) *chat {
 	n := &b.c
 	if len(b.evs) > 0 {
 		n.unsaved = true
 		n.newest = newestTime(n.newest, b.evs)
 	}
 	*b.of = *n
-	return w.saveChat(ctx, b.of)
+	return b.of
 }
 
 // finish completes a chat whose "ended" state arrived: it takes the whole
@@ -210,10 +216,29 @@ func (w *Worker) movedOn(info *lpchat.ChatInfo) bool {
 
 // saveChat saves the chat's cursor; a retiring chat is then dropped.
 func (w *Worker) saveChat(ctx context.Context, c *chat) error {
+	if err := w.putCursor(ctx, c); err != nil {
+		return err
+	}
+	w.savedChat(c)
+	return nil
+}
+
+// putCursor writes the chat's cursor to KV, when it is unsaved. It only
+// reads c, so that saveChats may run it for many chats at once.
+func (w *Worker) putCursor(ctx context.Context, c *chat) error {
+	if !c.unsaved {
+		return nil
+	}
+	if err := w.store.SaveCursor(ctx, w.cfg.Account, w.cfg.Agent.Token, c.id, c.cur); err != nil {
+		return fmt.Errorf("poller: save cursor of chat %s: %w", c.id, err)
+	}
+	return nil
+}
+
+// savedChat records that the chat's cursor is in KV; a retiring chat is
+// dropped.
+func (w *Worker) savedChat(c *chat) {
 	if c.unsaved {
-		if err := w.store.SaveCursor(ctx, w.cfg.Account, w.cfg.Agent.Token, c.id, c.cur); err != nil {
-			return fmt.Errorf("poller: save cursor of chat %s: %w", c.id, err)
-		}
 		c.unsaved = false
 		if !c.newest.IsZero() {
 			w.cfg.Metrics.ObserveCursorLag(time.Since(c.newest))
@@ -225,7 +250,6 @@ func (w *Worker) saveChat(ctx context.Context, c *chat) error {
 		w.ignored[c.id] = true
 		w.setChats()
 	}
-	return nil
 }
 
 // infoFor is the chat.info payload for info: the visit's details come from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/lpbridge/lpbridge/internal/events"
 )
@@ -17,8 +18,8 @@ import (
 // acknowledged: on a *events.PublishError, the chats wholly before its
 // Index. The chat that failed and those after it do not move, so the next
 // poll builds the same events with the same ids again (JetStream drops
-// those already stored) — DESIGN.md §4.1. Their cursors are saved one by
-// one: JetStream's KeyValue has no pipelined put.
+// those already stored) — DESIGN.md §4.1. The cursors of the chats
+// acknowledged are saved together (saveChats).
 func (w *Worker) publishChats(ctx context.Context, bs []*batch) []error {
 	if len(bs) == 0 {
 		return nil
@@ -48,18 +49,49 @@ func (w *Worker) publishChats(ctx context.Context, bs []*batch) []error {
 	default:
 		acked = 0 // a publisher that does not say how far it got
 	}
+	done := 0 // the batches acknowledged whole
+	for done < len(bs) && len(bs[done].evs) <= acked {
+		acked -= len(bs[done].evs)
+		advance(bs[done])
+		done++
+	}
+	errs := w.saveChats(ctx, bs[:done])
+	if done < len(bs) {
+		w.log.Debug("chats not acknowledged wait for the next poll", "chats", len(bs)-done)
+		errs = append(errs, fmt.Errorf("poller: publish events of chat %s: %w", bs[done].of.id, err))
+	}
+	return errs
+}
+
+// saveChats saves the cursors of the batches' chats (saveChat) with their
+// puts in flight together: a tick's cursors cost about one KV round trip,
+// not one per chat. A chat whose put failed stays unsaved, to be saved
+// again with its next poll.
+func (w *Worker) saveChats(ctx context.Context, bs []*batch) []error {
+	if len(bs) <= 1 {
+		var errs []error
+		for _, b := range bs {
+			if err := w.saveChat(ctx, b.of); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errs
+	}
+	failed := make([]error, len(bs))
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		if b.of.unsaved {
+			wg.Go(func() { failed[i] = w.putCursor(ctx, b.of) })
+		}
+	}
+	wg.Wait()
 	var errs []error
 	for i, b := range bs {
-		if len(b.evs) > acked {
-			if rest := len(bs) - i - 1; rest > 0 {
-				w.log.Debug("chats after a failed publish wait for the next poll", "chats", rest)
-			}
-			return append(errs, fmt.Errorf("poller: publish events of chat %s: %w", b.of.id, err))
+		if failed[i] != nil {
+			errs = append(errs, failed[i])
+			continue
 		}
-		acked -= len(b.evs)
-		if err := w.commitChat(ctx, b); err != nil {
-			errs = append(errs, err)
-		}
+		w.savedChat(b.of)
 	}
 	return errs
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -268,5 +269,61 @@ func TestTickInvalidEventPublishesChatByChat(t *testing.T) {
 		} else {
 			checkSaved(t, r, id, before[id])
 		}
+	}
+}
+
+// failingStore fails every cursor save of one chat while failing is set.
+type failingStore struct {
+	Store
+	chat    string
+	failing atomic.Bool
+}
+
+func (s *failingStore) SaveCursor(ctx context.Context, account, agent, chatID string, c state.Cursor) error {
+	if chatID == s.chat && s.failing.Load() {
+		return errInjected
+	}
+	return s.Store.SaveCursor(ctx, account, agent, chatID, c)
+}
+
+// TestTickCursorSaveFailure: the cursors of a tick's chats are saved
+// together; one that fails to save leaves only its chat unsaved (its
+// events are out, so its cursor moved), the others are saved, and the next
+// tick saves it without publishing anything again.
+func TestTickCursorSaveFailure(t *testing.T) {
+	const chats, bad = 4, 2
+	r := newTickRig(t, chats, false, nil)
+	ctx := context.Background()
+	ids, before := burst(t, r)
+	store := &failingStore{Store: r.w.store, chat: ids[bad]}
+	store.failing.Store(true)
+	r.w.store = store
+	p := &failingPublisher{inner: r.w.pub}
+	r.w.pub = p
+
+	if err := r.w.tick(ctx, r.as, false); !errors.Is(err, errInjected) {
+		t.Fatalf("tick: %v, want the failed save", err)
+	}
+	for i, id := range ids {
+		if i != bad {
+			checkSaved(t, r, id, before[id])
+			continue
+		}
+		if c := r.w.chats[id]; c.cur.LastEventID <= before[id].LastEventID || !c.unsaved {
+			t.Errorf("chat %s: cursor %+v (unsaved %v), want it past %+v and unsaved", id, c.cur, c.unsaved, before[id])
+		}
+		if kv := savedCursor(t, r, id); kv != before[id] {
+			t.Errorf("chat %s: KV cursor %+v, want the old %+v", id, kv, before[id])
+		}
+	}
+
+	store.failing.Store(false)
+	mark := len(p.calls)
+	if err := r.w.tick(ctx, r.as, false); err != nil {
+		t.Fatalf("tick after the failure: %v", err)
+	}
+	checkSaved(t, r, ids[bad], before[ids[bad]])
+	if calls := p.chatCalls(mark); len(calls) != 0 {
+		t.Errorf("next tick published %d calls of chat events, want none", len(calls))
 	}
 }

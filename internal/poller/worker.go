@@ -24,6 +24,7 @@ type Publisher interface {
 }
 
 // Store keeps chat cursors and agent state; state.Store satisfies it.
+// SaveCursor may be called for several chats at once.
 type Store interface {
 	Cursor(ctx context.Context, account, agent, chatID string) (state.Cursor, bool, error)
 	SaveCursor(ctx context.Context, account, agent, chatID string, c state.Cursor) error
