@@ -38,10 +38,10 @@ func (w *Worker) publishChats(ctx context.Context, bs []*batch) []error {
 	var pe *events.PublishError
 	switch {
 	case err == nil:
-	case errors.Is(err, events.ErrInvalidEvent):
-		// Refused before anything was sent (Index is the bad event, but
-		// none before it went out). A chat's bad event must not hold
-		// back the others for good: each chat on its own.
+	case errors.Is(err, events.ErrInvalidEvent), errors.Is(err, events.ErrInvalidConfig):
+		// Refused while encoding, before anything was sent: Index is the
+		// bad event, but none before it went out. A chat's bad event must
+		// not hold back the others for good: each chat on its own.
 		w.log.Warn("an event of the tick's batch is invalid; publishing chat by chat", "err", err)
 		return w.publishEach(ctx, bs)
 	case errors.As(err, &pe):
