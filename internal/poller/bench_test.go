@@ -65,6 +65,7 @@ type tickRig struct {
 	sim   *lpsim.Simulator
 	w     *Worker
 	as    *lpchat.AgentSession
+	js    jetstream.JetStream
 	chats []string
 	reqs  *pathLog // with logRequests, else nil
 }
@@ -129,7 +130,7 @@ func newTickRig(tb testing.TB, chats int, logRequests bool, mod func(*Config)) *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &tickRig{acct: acct, sim: sim, w: w, as: as, reqs: reqs}
+	r := &tickRig{acct: acct, sim: sim, w: w, as: as, js: js, reqs: reqs}
 	for i := range chats {
 		id, err := sim.StartChat(acct, lpsim.VisitorSpec{Name: fmt.Sprintf("v%d", i)})
 		if err != nil {

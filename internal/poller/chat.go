@@ -54,13 +54,34 @@ const (
 // processChat maps one chat document to events, publishes them in order and
 // only then saves the chat's cursor (DESIGN.md §4.1). On any error nothing
 // of the chat's state moves, so the next poll produces the same events with
-// the same ids.
+// the same ids. pollChats runs its two steps, buildChat and commitChat, for
+// many chats around one Publish call (publishChats).
 func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *chat, doc *lpchat.Chat, kind docKind) error {
+	b, err := w.buildChat(ctx, as, c, doc, kind)
+	if b == nil || err != nil {
+		return err
+	}
+	if len(b.evs) > 0 {
+		if err := w.pub.Publish(ctx, b.evs...); err != nil {
+			return fmt.Errorf("poller: publish events of chat %s: %w", c.id, err)
+		}
+	}
+	return w.commitChat(ctx, b)
+}
+
+// buildChat maps one chat document to the chat's events and next state, in
+// a batch; c itself does not move. It may read more of the chat (its info,
+// the whole chat when it ended). A nil batch and nil error: nothing is left
+// to do, as only caches moved (they are in c) or the chat turned out gone
+// and was retired (retireGone). Else the batch's events are to be published
+// and then committed (commitChat), even when there are none: the chat has
+// state to save.
+func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat, doc *lpchat.Chat, kind docKind) (*batch, error) {
 	if doc.Error != "" {
-		return fmt.Errorf("%w: chat %s: %s", errChatDocument, c.id, doc.Error)
+		return nil, fmt.Errorf("%w: chat %s: %s", errChatDocument, c.id, doc.Error)
 	}
 	w.noteSkipped(c, doc.Skipped)
-	b := &batch{w: w, c: *c}
+	b := &batch{w: w, c: *c, of: c}
 	n := &b.c
 	if doc.VisitID != "" {
 		n.visitID = doc.VisitID
@@ -69,10 +90,10 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	if info == nil && n.cur.InfoVersion == 0 && kind != docFinal {
 		ci, err := as.ChatInfo(ctx, c.id)
 		if lpchat.ChatGone(err) {
-			return w.retireGone(ctx, as, c, err)
+			return nil, w.retireGone(ctx, as, c, err)
 		}
 		if err != nil {
-			return fmt.Errorf("poller: chat %s info: %w", c.id, err)
+			return nil, fmt.Errorf("poller: chat %s info: %w", c.id, err)
 		}
 		info = &ci
 	}
@@ -88,7 +109,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	if info != nil && (n.cur.InfoVersion == 0 || !infoHashIs(info, n.cur.InfoHash)) {
 		d, err := w.infoFor(ctx, as, n, info)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b.info(d, infoHash(info))
 	}
@@ -98,7 +119,7 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 	switch {
 	case end != nil:
 		if err := w.finish(ctx, as, b, end, doc, kind, info); err != nil {
-			return err
+			return nil, err
 		}
 	case transfer != nil || kind == docFinal || (lastTransfer != nil && w.movedOn(info)):
 		b.transferred(lastTransfer, transferReason(transfer, kind, n.goneReason))
@@ -109,17 +130,27 @@ func (w *Worker) processChat(ctx context.Context, as *lpchat.AgentSession, c *ch
 
 	if len(b.evs) == 0 && !n.unsaved && !n.retiring {
 		*c = *n // only caches moved
-		return nil
+		return nil, nil
 	}
+	return b, nil
+}
+
+// commitChat moves the chat to the state b built, once b's events were
+// acknowledged, and saves its cursor.
+func (w *Worker) commitChat(ctx context.Context, b *batch) error {
+	return w.saveChat(ctx, advance(b))
+}
+
+// advance moves the chat to the state b built, once b's events were
+// acknowledged, and returns it; its cursor is still to be saved.
+func advance(b *batch) *chat {
+	n := &b.c
 	if len(b.evs) > 0 {
-		if err := w.pub.Publish(ctx, b.evs...); err != nil {
-			return fmt.Errorf("poller: publish events of chat %s: %w", c.id, err)
-		}
 		n.unsaved = true
 		n.newest = newestTime(n.newest, b.evs)
 	}
-	*c = *n
-	return w.saveChat(ctx, c)
+	*b.of = *n
+	return b.of
 }
 
 // finish completes a chat whose "ended" state arrived: it takes the whole
@@ -185,10 +216,29 @@ func (w *Worker) movedOn(info *lpchat.ChatInfo) bool {
 
 // saveChat saves the chat's cursor; a retiring chat is then dropped.
 func (w *Worker) saveChat(ctx context.Context, c *chat) error {
+	if err := w.putCursor(ctx, c); err != nil {
+		return err
+	}
+	w.savedChat(c)
+	return nil
+}
+
+// putCursor writes the chat's cursor to KV, when it is unsaved. It only
+// reads c, so that saveChats may run it for many chats at once.
+func (w *Worker) putCursor(ctx context.Context, c *chat) error {
+	if !c.unsaved {
+		return nil
+	}
+	if err := w.store.SaveCursor(ctx, w.cfg.Account, w.cfg.Agent.Token, c.id, c.cur); err != nil {
+		return fmt.Errorf("poller: save cursor of chat %s: %w", c.id, err)
+	}
+	return nil
+}
+
+// savedChat records that the chat's cursor is in KV; a retiring chat is
+// dropped.
+func (w *Worker) savedChat(c *chat) {
 	if c.unsaved {
-		if err := w.store.SaveCursor(ctx, w.cfg.Account, w.cfg.Agent.Token, c.id, c.cur); err != nil {
-			return fmt.Errorf("poller: save cursor of chat %s: %w", c.id, err)
-		}
 		c.unsaved = false
 		if !c.newest.IsZero() {
 			w.cfg.Metrics.ObserveCursorLag(time.Since(c.newest))
@@ -200,7 +250,6 @@ func (w *Worker) saveChat(ctx context.Context, c *chat) error {
 		w.ignored[c.id] = true
 		w.setChats()
 	}
-	return nil
 }
 
 // infoFor is the chat.info payload for info: the visit's details come from

@@ -24,7 +24,8 @@ const (
 // a crash recomputes the same Seq for the same events, from the same cursor.
 type batch struct {
 	w   *Worker
-	c   chat // the chat's next state (a copy, so nothing moves until it is published)
+	of  *chat // the chat polled
+	c   chat  // its next state (a copy, so nothing moves until it is published)
 	evs []events.Event
 }
 

@@ -230,7 +230,8 @@ func (w *Worker) adoptHanded(ctx context.Context) error {
 }
 
 // pollChats reads new chats whole (GET chat: links, info, all events) and
-// all other chats with one multi-chat request.
+// all other chats with one multi-chat request, whose new events it
+// publishes in one call.
 func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 	var errs []error
 	for _, c := range w.sortedChats() {
@@ -283,18 +284,33 @@ func (w *Worker) pollChats(ctx context.Context, as *lpchat.AgentSession) error {
 		}
 		byID[id] = &docs[i]
 	}
+	// Every chat's events go out in one Publish call (publishChats); a
+	// chat with nothing to publish but state to save saves it at once.
+	built := w.built[:0]
 	for _, c := range open {
 		err = nil
-		if d, ok := byID[c.id]; ok {
-			err = w.processChat(ctx, as, c, d, docNew)
-		} else if c.unsaved {
+		d, ok := byID[c.id]
+		switch {
+		case ok:
+			var b *batch
+			b, err = w.buildChat(ctx, as, c, d, docNew)
+			switch {
+			case b == nil:
+			case len(b.evs) == 0:
+				err = w.commitChat(ctx, b)
+			default:
+				built = append(built, b)
+			}
+		case c.unsaved:
 			err = w.saveChat(ctx, c)
 		}
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	w.built = built
+	defer clear(w.built)
+	return errors.Join(append(errs, w.publishChats(ctx, built)...)...)
 }
 
 // pollOne reads one chat whole. A chat the service no longer lets this

@@ -24,6 +24,7 @@ type Publisher interface {
 }
 
 // Store keeps chat cursors and agent state; state.Store satisfies it.
+// SaveCursor may be called for several chats at once.
 type Store interface {
 	Cursor(ctx context.Context, account, agent, chatID string) (state.Cursor, bool, error)
 	SaveCursor(ctx context.Context, account, agent, chatID string, c state.Cursor) error
@@ -79,6 +80,8 @@ type Worker struct {
 	open    []*chat
 	cursors []lpchat.ChatCursor
 	docs    map[string]*lpchat.Chat
+	built   []*batch       // the chats' batches of the multi-chat read, in order
+	evs     []events.Event // their events, in one Publish call (publishChats)
 
 	// Owned by the Run goroutine: the sync reads, which take the ring's
 	// place on a tick (tick.go).
