@@ -231,20 +231,31 @@ func epochOf(nc *nats.Conn) connEpoch {
 // error or did not come, or the first one not sent.
 func (p *Publisher) await(ctx context.Context, evs []Event, sent []inFlight, stop sendStop) error {
 	failed, cause := stop.index, stop.err
-	var storedAfter []int // events stored after an earlier one of the batch failed
+	// Order is per chat (per agent for agent events): an event stored after
+	// a failed one of its own chat is out of order; one of another chat is
+	// only published again, as a duplicate.
+	var failedChats map[orderScope]bool
+	var storedAfter []int // events stored after a failed one of their chat
 	for i, f := range sent {
 		// Past ctx's end, outcome returns at once: the acks already in
 		// still tell which later events were stored.
 		ack, err := outcome(ctx, f.ack)
+		scope := scopeOf(evs[i])
 		switch {
 		case err != nil:
 			if i < failed {
 				failed, cause = i, err
 			}
-		case i > failed:
+			if failedChats == nil {
+				failedChats = map[orderScope]bool{}
+			}
+			failedChats[scope] = true
+		case failedChats[scope]:
 			if !ack.Duplicate {
 				storedAfter = append(storedAfter, i)
 			}
+		case i > failed:
+			// Stored, but the caller publishes it again from failed.
 		default:
 			p.cfg.Metrics.EventPublished(string(evs[i].Type), ack.Duplicate, time.Since(f.sentAt))
 			if ack.Duplicate {
@@ -267,10 +278,21 @@ func (p *Publisher) await(ctx context.Context, evs []Event, sent []inFlight, sto
 		for j, i := range storedAfter {
 			ids[j] = evs[i].ID
 		}
-		p.logger.ErrorContext(ctx, "events stored after an earlier event of their batch failed: order in the stream may be broken",
+		p.logger.ErrorContext(ctx, "events stored after an earlier event of their chat failed: the chat's order in the stream may be broken",
 			"failed_event_id", e.ID, "subject", subject, "stored_event_ids", ids)
 	}
 	return &PublishError{Index: failed, EventID: e.ID, Subject: subject, Err: cause}
+}
+
+// orderScope is what events keep their order within: a chat (its id is
+// the account's), or an agent's own events.
+type orderScope struct{ account, agent, chat string }
+
+func scopeOf(e Event) orderScope {
+	if e.ChatID != "" {
+		return orderScope{account: e.Account, chat: e.ChatID}
+	}
+	return orderScope{account: e.Account, agent: e.Agent}
 }
 
 // outcome waits for f's ack or error, or for ctx's end (ctx.Err()); an

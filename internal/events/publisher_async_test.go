@@ -192,6 +192,38 @@ func TestPublishReportsTheFirstFailedEvent(t *testing.T) {
 	}
 }
 
+// Events of other chats stored after a failed one keep their chats in
+// order: they are published again as duplicates, and nothing is counted
+// or logged as out of order.
+func TestPublishFailureInOneChatLeavesOthersInOrder(t *testing.T) {
+	ctx := testContext(t)
+	_, _, js := natstest.RunServer(t)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: events.DefaultStreamName, Subjects: []string{"lp.evt.*.helper_bot.>"}, Storage: jetstream.MemoryStorage,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics())
+	logger, logs := logBuffer()
+	p, err := events.NewPublisher(js, events.PublisherConfig{Metrics: m}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := append(chatLines("chat1", 0, 2), chatLines("chat2", 0, 3)...)
+	evs[1].Agent = "nobody_bot" // chat1's last event: no stream takes it
+
+	var pe *events.PublishError
+	if err := p.Publish(ctx, evs...); !errors.As(err, &pe) || pe.Index != 1 {
+		t.Fatalf("err = %v, want a PublishError at #1", err)
+	}
+	if got := telemetrytest.Value(t, m, "lpbridge_events_stored_after_failure_total", nil); got != 0 {
+		t.Errorf("stored after failure = %v, want 0: chat2's events follow no failed event of chat2", got)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("an error was logged:\n%s", logs)
+	}
+}
+
 // A publish the client refuses at once (here: larger than the server's
 // max payload) stops the batch: nothing after it is sent, so nothing can
 // overtake it.
