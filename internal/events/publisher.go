@@ -246,6 +246,9 @@ func (p *Publisher) await(ctx context.Context, evs []Event, sent []inFlight, sto
 			if i < failed {
 				failed, cause = i, err
 			}
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				break // not waited for: it may well be stored, in order
+			}
 			if failedChats == nil {
 				failedChats = map[orderScope]bool{}
 			}
