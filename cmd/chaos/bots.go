@@ -19,6 +19,9 @@ const (
 	// publishTimeout bounds one publish of a durable command.
 	publishTimeout = 5 * time.Second
 	maxBackoff     = 2 * time.Second
+	// rerouteAfter is the pause before a command whose chat left its agent
+	// is sent to the chat's new one.
+	rerouteAfter = 2 * time.Second
 )
 
 // retryable are the reply codes after which a command is sent again with
@@ -34,25 +37,43 @@ func (w *world) answer(agent, chat, text string) {
 	if _, err := fmt.Sscanf(text, visitorFormat, &i, &n); err != nil {
 		return // not one of ours
 	}
-	id := fmt.Sprintf("chaos-%03d-%02d", i, n)
-	reply := fmt.Sprintf("chaos bot %03d-%02d %08x", i, n, w.intN(1<<31))
-	body, err := json.Marshal(map[string]string{"id": id, "chatId": chat, "text": reply})
+	w.send(command{id: fmt.Sprintf("chaos-%03d-%02d", i, n), chat: chat, agent: agent,
+		text: fmt.Sprintf("chaos bot %03d-%02d %08x", i, n, w.intN(1<<31)), durable: n%2 == 1})
+}
+
+// send records and sends c; it returns at once.
+func (w *world) send(c command) {
+	body, err := json.Marshal(map[string]string{"id": c.id, "chatId": c.chat, "text": c.text})
 	if err != nil {
 		return
 	}
-	durable := n%2 == 1
-	w.led.commandSent(id, chat, reply, durable)
+	w.led.commandSent(c)
 	verb := "cmd"
-	if durable {
+	if c.durable {
 		verb = "dcmd"
 	}
-	subject := fmt.Sprintf("lp.%s.%s.%s.chat.send", verb, lpsim.DemoAccountID, agent)
+	subject := fmt.Sprintf("lp.%s.%s.%s.chat.send", verb, lpsim.DemoAccountID, c.agent)
 	w.cmds.Go(func() {
-		if durable {
-			w.sendDurable(w.cmdCtx, subject, id, body)
+		if c.durable {
+			w.sendDurable(w.cmdCtx, subject, c.id, body)
 			return
 		}
-		w.sendRequest(w.cmdCtx, subject, id, body)
+		w.sendRequest(w.cmdCtx, subject, c.id, body)
+	})
+}
+
+// rerouteLater sends command id again, under a new id, to the agent that
+// holds its chat, when it failed because the chat left its agent; after a
+// pause, since the chat may be waiting for its new agent.
+func (w *world) rerouteLater(id string) {
+	w.cmds.Go(func() {
+		if sleep(w.cmdCtx, rerouteAfter) != nil {
+			return
+		}
+		if c, ok := w.led.reroute(id); ok {
+			w.logf("command %s: chat_not_found at its agent; sent again as %s to %s", id, c.id, c.agent)
+			w.send(c)
+		}
 	})
 }
 

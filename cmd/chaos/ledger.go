@@ -42,21 +42,31 @@ type ledger struct {
 	lineEvents int // unique line events (every source)
 	lastEvent  time.Time
 
-	cmds map[string]*command
+	cmds     map[string]*command
+	rerouted int
 }
 
 // chatLedger is one visitor chat.
 type chatLedger struct {
 	id         string
-	agent      string   // from its events
+	agent      string   // the agent of its last line event: who holds it
 	posted     []string // visitor texts, in the order posted
 	ended      bool
-	lastSeq    int64
-	lastLineID int
 	violations int
-	seen       map[string]int // visitor text → unique events with it
+	seen       map[string]int // visitor text → unique events with it, under any agent
+	// streams are the chat's events under each agent that held it: a chat
+	// the simulator requeued to another agent (its agent session was
+	// reaped) is published again, whole, under the new agent's ids.
+	streams map[string]*agentStream
 	// transcripts holds the visitor texts of each transcript event.
 	transcripts [][]string
+}
+
+// agentStream is the order of one chat's lines under one agent.
+type agentStream struct {
+	lastSeq    int64
+	lastLineID int
+	seen       map[string]bool // visitor texts
 }
 
 // postedLine is one visitor line posted through the simulator.
@@ -69,10 +79,14 @@ type postedLine struct {
 
 // command is one chat.send a bot sent.
 type command struct {
-	id, chat, text string
-	durable        bool
-	ok             bool
-	lastErr        string // code of the last failure seen
+	id, chat, agent, text string
+	durable               bool
+	ok                    bool
+	lastErr               string // code of the last failure seen
+	// superseded: it failed with chat_not_found (the chat was requeued to
+	// another agent) and was sent again, under a new id, to the chat's
+	// agent.
+	superseded bool
 }
 
 func newLedger() *ledger {
@@ -85,7 +99,7 @@ func newLedger() *ledger {
 func (l *ledger) chat(id string) *chatLedger {
 	c := l.chats[id]
 	if c == nil {
-		c = &chatLedger{id: id, seen: map[string]int{}}
+		c = &chatLedger{id: id, seen: map[string]int{}, streams: map[string]*agentStream{}}
 		l.chats[id] = c
 	}
 	return c
@@ -126,12 +140,29 @@ func (l *ledger) ended(chat string) {
 }
 
 // commandSent records a chat.send before it is first sent.
-func (l *ledger) commandSent(id, chat, text string, durable bool) {
+func (l *ledger) commandSent(c command) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.cmds[id] == nil {
-		l.cmds[id] = &command{id: id, chat: chat, text: text, durable: durable}
+	if l.cmds[c.id] == nil {
+		l.cmds[c.id] = &c
 	}
+}
+
+// reroute supersedes command id when it failed with chat_not_found, and
+// returns the command to send instead: the same text under a new id to
+// the agent that holds the chat now (the one whose events came last).
+func (l *ledger) reroute(id string) (command, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.cmds[id]
+	if c == nil || c.ok || c.superseded || c.lastErr != "chat_not_found" {
+		return command{}, false
+	}
+	c.superseded = true
+	n := command{id: fmt.Sprintf("%s~%d", c.id, l.rerouted), chat: c.chat, agent: l.chat(c.chat).agent, text: c.text, durable: c.durable}
+	l.rerouted++
+	l.cmds[n.id] = &n
+	return n, true
 }
 
 // commandOutcome records a reply or command.result of command id.
@@ -162,7 +193,7 @@ func (l *ledger) settled(chat string) bool {
 	}
 	answers := 0
 	for _, cmd := range l.cmds {
-		if cmd.chat != chat {
+		if cmd.chat != chat || cmd.superseded {
 			continue
 		}
 		if !cmd.ok {
@@ -222,17 +253,26 @@ func (l *ledger) line(o observed, d events.LineData) string {
 	l.lineEvents++
 	c := l.chat(o.chat)
 	c.agent = o.agent
-	if (c.lastSeq != 0 && o.seq <= c.lastSeq) || d.EventID <= c.lastLineID {
+	st := c.streams[o.agent]
+	if st == nil {
+		st = &agentStream{seen: map[string]bool{}}
+		c.streams[o.agent] = st
+	}
+	if (st.lastSeq != 0 && o.seq <= st.lastSeq) || d.EventID <= st.lastLineID {
 		c.violations++
 	}
-	c.lastSeq, c.lastLineID = max(c.lastSeq, o.seq), max(c.lastLineID, d.EventID)
+	st.lastSeq, st.lastLineID = max(st.lastSeq, o.seq), max(st.lastLineID, d.EventID)
 	if d.Source != "visitor" {
 		return ""
 	}
-	c.seen[d.Text]++
-	if c.seen[d.Text] > 1 {
+	if st.seen[d.Text] {
 		l.dupTexts++
 		return ""
+	}
+	st.seen[d.Text] = true
+	c.seen[d.Text]++
+	if c.seen[d.Text] > 1 {
+		return "" // the chat again under its new agent: answered already
 	}
 	if p := l.byText[d.Text]; p != nil {
 		p.stored, p.agent = o.stored, o.agent
@@ -261,7 +301,7 @@ func (l *ledger) pending() (openChats, noTranscript, unanswered int) {
 		}
 	}
 	for _, c := range l.cmds {
-		if !c.ok {
+		if !c.ok && !c.superseded {
 			unanswered++
 		}
 	}
@@ -321,6 +361,7 @@ type summary struct {
 	cmdsSent       int
 	cmdsDurable    int
 	cmdsOK         int
+	cmdsRerouted   int // failed with chat_not_found, sent again to the chat's new agent
 	doubledPosts   int // agent lines posted twice at the simulator
 	missingPosts   int // commands answered ok whose line the simulator lacks
 	deadLetters    int
@@ -376,6 +417,10 @@ func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) s
 		}
 	}
 	for _, c := range l.cmds {
+		if c.superseded {
+			s.cmdsRerouted++
+			continue
+		}
 		s.cmdsSent++
 		if c.durable {
 			s.cmdsDurable++

@@ -14,15 +14,16 @@ import (
 // fixture is a small scene: one chat whose visitor posts lines, and the
 // events a consumer would see, built one by one.
 type fixture struct {
-	l    *ledger
-	seq  uint64
-	chat string
-	t0   time.Time
+	l     *ledger
+	seq   uint64
+	chat  string
+	agent string // of the events delivered
+	t0    time.Time
 }
 
 func newFixture(t *testing.T, lines int) *fixture {
 	t.Helper()
-	f := &fixture{l: newLedger(), chat: "C1", t0: time.Unix(1000, 0)}
+	f := &fixture{l: newLedger(), chat: "C1", agent: "bot_one", t0: time.Unix(1000, 0)}
 	f.l.chatOpened(f.chat)
 	for n := 1; n <= lines; n++ {
 		f.l.posting(f.chat, text(n), f.t0.Add(time.Duration(n)*time.Second))
@@ -41,7 +42,7 @@ func (f *fixture) deliver(id string, seq int64, eventID int, source, txt string)
 
 func (f *fixture) deliverAt(streamSeq uint64, id string, seq int64, eventID int, source, txt string) string {
 	return f.l.event(observed{streamSeq: streamSeq, stored: f.t0.Add(time.Duration(streamSeq) * time.Second), id: id,
-		typ: events.ChatLine, chat: f.chat, agent: "bot_one", seq: seq,
+		typ: events.ChatLine, chat: f.chat, agent: f.agent, seq: seq,
 		data: events.LineData{EventID: eventID, Text: txt, Source: source}})
 }
 
@@ -55,7 +56,7 @@ func (f *fixture) visitorLine(n int) string {
 func (f *fixture) finish(trLines ...int) {
 	for n := range len(f.l.chat(f.chat).posted) {
 		id := fmt.Sprintf("cmd-%d", n+1)
-		f.l.commandSent(id, f.chat, "answer "+id, n%2 == 0)
+		f.l.commandSent(command{id: id, chat: f.chat, agent: f.agent, text: "answer " + id, durable: n%2 == 0})
 		f.l.commandOutcome(id, true, "")
 	}
 	f.l.ended(f.chat)
@@ -144,12 +145,47 @@ func TestVerdictOutOfOrder(t *testing.T) {
 	wantFailure(t, s, "lines out of order: 1")
 }
 
+func TestVerdictRequeuedChat(t *testing.T) {
+	f := newFixture(t, 2)
+	f.visitorLine(1)
+	// The simulator requeued the chat to another agent, whose bridge
+	// publishes it whole under that agent's ids: no duplicate, no
+	// disorder, and the bot answers nothing twice.
+	f.agent = "bot_two"
+	if got := f.deliver("two/C1/1", 1, 1, "visitor", text(1)); got != "" {
+		t.Errorf("the requeued chat's old line is handed to the bot again: %q", got)
+	}
+	if got := f.visitorLine(2); got != text(2) {
+		t.Errorf("line 2 under the new agent: the bot is handed %q", got)
+	}
+	f.finish(1, 2)
+	// An answer sent to the old agent fails with chat_not_found: sent
+	// again under a new id to the chat's new agent, the old one no longer
+	// counts.
+	f.l.commandSent(command{id: "late", chat: f.chat, agent: "bot_one", text: "answer late"})
+	f.l.commandOutcome("late", false, "chat_not_found")
+	n, ok := f.l.reroute("late")
+	if !ok || n.agent != "bot_two" || n.text != "answer late" || n.id == "late" {
+		t.Fatalf("reroute = %+v, %v; want the same text under a new id to bot_two", n, ok)
+	}
+	if _, again := f.l.reroute("late"); again {
+		t.Error("a command rerouted twice")
+	}
+	f.l.commandOutcome(n.id, true, "")
+	sim := f.simLines()
+	sim[f.chat] = append(sim[f.chat], "answer late")
+	s := f.l.summarize(sim, 0)
+	if fails := s.failures(); len(fails) > 0 || s.cmdsRerouted != 1 {
+		t.Errorf("requeued chat judged failed: %v (rerouted %d, want 1)", fails, s.cmdsRerouted)
+	}
+}
+
 func TestVerdictDoubledPostAndCommands(t *testing.T) {
 	f := newFixture(t, 2)
 	f.visitorLine(1)
 	f.visitorLine(2)
 	f.finish(1, 2)
-	f.l.commandSent("cmd-3", f.chat, "answer cmd-3", true)
+	f.l.commandSent(command{id: "cmd-3", chat: f.chat, agent: f.agent, text: "answer cmd-3", durable: true})
 	f.l.commandOutcome("cmd-3", false, "upstream_error")
 	sim := f.simLines()
 	sim[f.chat] = append(sim[f.chat], "answer cmd-1") // posted twice

@@ -36,6 +36,9 @@ func printTable(w io.Writer, r report) {
 	row("per-chat order violations (seq, event id)", s.orderViolation)
 	row("transcripts: exactly one / missing / several / incomplete", fmt.Sprintf("%d / %d / %d / %d", s.transcripts, s.trMissing, s.trDoubled, s.trIncomplete))
 	row("commands sent (durable) / answered ok", fmt.Sprintf("%d (%d) / %d", s.cmdsSent, s.cmdsDurable, s.cmdsOK))
+	if s.cmdsRerouted > 0 {
+		row("commands sent again to a requeued chat's new agent (chat_not_found)", s.cmdsRerouted)
+	}
 	if len(s.failedCodes) > 0 {
 		var parts []string
 		for _, code := range slices.Sorted(maps.Keys(s.failedCodes)) {

@@ -292,6 +292,9 @@ func (w *world) handle(m jetstream.Msg) {
 	if text != "" {
 		w.answer(ev.Agent, ev.ChatID, text)
 	}
+	if d, ok := ev.Data.(events.CommandResultData); ok && !d.OK && d.Error != nil && d.Error.Code == "chat_not_found" {
+		w.rerouteLater(d.CommandID)
+	}
 }
 
 // waitNode waits until node i answers its monitoring /healthz (JetStream
