@@ -15,6 +15,9 @@ const (
 	outageFor = 30 * time.Second
 	// simFaultEvery is the pace of simulator faults (-sim-faults).
 	simFaultEvery = 3 * time.Second
+	// agentFaultGap is the least time between two expired logins or
+	// sessions of one agent (see simulatorFaults).
+	agentFaultGap = 150 * time.Second
 )
 
 // injectFaults runs every fault loop until ctx ends, then brings every
@@ -258,16 +261,31 @@ type simFault struct {
 // burst with Retry-After, latency up to 3 s, dropped connections (also
 // after the request was handled: the ambiguous send), an expired login or
 // a reaped agent session of a random agent.
+//
+// An agent gets at most one expired login or session per agentFaultGap:
+// two session deaths of one agent within the poller's first re-login
+// backoff (2 min, LivePerson's §9 outer loop) make it wait those 2 minutes
+// on purpose, which would measure that policy rather than the faults.
 func (w *world) simulatorFaults(ctx context.Context) {
+	lastHit := map[int]time.Time{}
 	for {
 		if sleep(ctx, w.between(simFaultEvery/2, simFaultEvery*3/2)) != nil {
 			return
 		}
-		login := fmt.Sprintf("bot.%04d", w.intN(w.o.agents)+1)
+		pick := w.intN(7)
+		agent := w.intN(w.o.agents)
+		if pick >= 5 {
+			if t, hit := lastHit[agent]; hit && time.Since(t) < agentFaultGap {
+				pick = w.intN(5) // that agent had its share: a request fault instead
+			} else {
+				lastHit[agent] = time.Now()
+			}
+		}
+		login := fmt.Sprintf("bot.%04d", agent+1)
 		var err error
 		kind, agents := faultSimFaults, []string(nil)
 		what := ""
-		switch w.intN(7) {
+		switch pick {
 		case 0:
 			what, err = "3 × 503", w.simPost(ctx, w.simURL+"/sim/faults", simFault{Status: 503, Count: 3}, nil)
 		case 1:

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +88,9 @@ type command struct {
 	// another agent) and was sent again, under a new id, to the chat's
 	// agent.
 	superseded bool
+	// failed: the bridge published its final outcome, a failure (a
+	// durable command's tries used up, or a code not worth a retry).
+	failed bool
 }
 
 func newLedger() *ledger {
@@ -243,6 +247,9 @@ func (l *ledger) event(o observed) (visitorLine string) {
 				c.ok = true
 			} else {
 				c.lastErr = code
+				// A final outcome's event id is the command's alone; a
+				// transient failure's names its attempt (commands.publishResult).
+				c.failed = c.failed || !strings.Contains(o.id, "/attempt-")
 			}
 		}
 	}
@@ -288,7 +295,8 @@ func (l *ledger) quiet() time.Duration {
 }
 
 // pending is what the run still waits for before it is quiescent: chats
-// not ended, ended chats without a transcript, commands without success.
+// not ended, ended chats without a transcript, commands without a final
+// outcome.
 func (l *ledger) pending() (openChats, noTranscript, unanswered int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -301,7 +309,7 @@ func (l *ledger) pending() (openChats, noTranscript, unanswered int) {
 		}
 	}
 	for _, c := range l.cmds {
-		if !c.ok && !c.superseded {
+		if !c.ok && !c.superseded && !c.failed {
 			unanswered++
 		}
 	}

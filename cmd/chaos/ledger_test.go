@@ -286,3 +286,22 @@ func TestTableVerdict(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingCommands(t *testing.T) {
+	l := newLedger()
+	for _, id := range []string{"a", "b"} {
+		l.commandSent(command{id: id, chat: "C1", agent: "bot_one", text: "answer " + id, durable: true})
+	}
+	result := func(seq uint64, evID, cmdID string) {
+		l.event(observed{streamSeq: seq, id: evID, typ: events.CommandResult,
+			data: events.CommandResultData{CommandID: cmdID, Error: &events.CommandError{Code: "session_lost"}}})
+	}
+	result(1, "55500011/bot_one/a/attempt-1/command.result", "a") // a transient failure: retried
+	result(2, "55500011/bot_one/b/command.result", "b")           // final: tries used up
+	if _, _, unanswered := l.pending(); unanswered != 1 {
+		t.Errorf("%d commands pending; want 1 (a is retried, b has failed for good)", unanswered)
+	}
+	if s := l.summarize(nil, 0); s.cmdsOK != 0 || s.failedCodes["session_lost"] != 2 {
+		t.Errorf("summary %+v; want both never answered ok", s)
+	}
+}
