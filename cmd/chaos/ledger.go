@@ -185,7 +185,7 @@ func (l *ledger) commandOutcome(id string, ok bool, code string) {
 }
 
 // settled reports whether every visitor line of chat was seen and every
-// bot answer to them succeeded.
+// bot answer to them succeeded or failed for good.
 func (l *ledger) settled(chat string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -200,7 +200,7 @@ func (l *ledger) settled(chat string) bool {
 		if cmd.chat != chat || cmd.superseded {
 			continue
 		}
-		if !cmd.ok {
+		if !cmd.ok && !cmd.failed {
 			return false
 		}
 		answers++
