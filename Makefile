@@ -5,7 +5,7 @@ FUZZTIME ?= 10s
 # Bound on shrinking one interesting input (default 60 s), so a short run fuzzes.
 FUZZMINIMIZE ?= 5s
 
-.PHONY: run sim test lint fmt vet bench scale fuzz ci image
+.PHONY: run sim test lint fmt vet bench scale chaos fuzz ci image
 
 ## run: the bridge on its embedded default (embedded NATS + simulator, events printed live)
 run:
@@ -40,6 +40,12 @@ scale:
 	$(GO) run ./cmd/scalebench $(if $(AGENTS),-agents $(AGENTS)) $(if $(CHATS),-chats $(CHATS)) \
 	  $(if $(LINE_EVERY),-line-every $(LINE_EVERY)) $(if $(POLL),-poll $(POLL)) $(if $(DURATION),-duration $(DURATION)) \
 	  $(if $(WARMUP),-warmup $(WARMUP)) $(if $(TLS),-tls=$(TLS))
+
+## chaos: the chaos run (cmd/chaos): a 3-node NATS cluster, lpsim and three bridges as processes, SIGKILLs of
+## bridges and NATS nodes, a rolling restart; one table, exit 1 when anything was lost, doubled or out of order.
+## Knobs: DURATION (default 3m; 60s is the CI form), CHAOS_FLAGS (e.g. -sim-faults -outage -keep).
+chaos:
+	$(GO) run ./cmd/chaos $(if $(DURATION),-duration $(DURATION)) $(CHAOS_FLAGS)
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
 fuzz:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 )
 
 // published publishes the outcome as a command.result event, for
@@ -22,7 +23,8 @@ func (c *Consumer) published(next step) step {
 	}
 }
 
-// resultPublishTimeout bounds the publication of a command.result event.
+// resultPublishTimeout bounds the publication of a command.result event,
+// retries included.
 const resultPublishTimeout = 10 * time.Second
 
 // publishResult publishes the outcome as a command.result event. A final
@@ -64,7 +66,13 @@ func (c *Consumer) publishResult(ctx context.Context, out outcome) {
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultPublishTimeout)
 	defer cancel()
-	if err := c.pub.Publish(pctx, ev); err != nil {
+	// While the stream elects a leader it answers "no responders" at once:
+	// retried, or a durable command's only outcome would be lost. A retry
+	// after a timeout is safe: the event's id is its Nats-Msg-Id.
+	err := jsretry.Do(pctx, c.logger, "publish command.result", func(actx context.Context) error {
+		return c.pub.Publish(actx, ev)
+	})
+	if err != nil {
 		c.logger.Warn("command.result not published", "command", name, "agent", agent, "id", out.cmd.ID, "err", err)
 	}
 }

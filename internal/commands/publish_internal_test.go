@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/lpbridge/lpbridge/internal/events"
 )
 
@@ -33,5 +35,41 @@ func TestPublishedSkipsDeliveriesHandedBack(t *testing.T) {
 	data := ev.Data.(events.CommandResultData)
 	if data.CommandID != "pub-2" || data.OK || data.Error.Code != string(CodeChatNotFound) || data.Command != AgentStatus {
 		t.Errorf("first command.result %+v, want pub-2's chat_not_found (pub-1 was handed back)", data)
+	}
+}
+
+// flakyPublisher answers "no response from stream" (a stream electing a
+// leader) to its first fails publishes, then publishes.
+type flakyPublisher struct {
+	next  Publisher
+	fails int
+	calls int
+}
+
+func (p *flakyPublisher) Publish(ctx context.Context, evs ...events.Event) error {
+	p.calls++
+	if p.calls <= p.fails {
+		return jetstream.ErrNoStreamResponse
+	}
+	return p.next.Publish(ctx, evs...)
+}
+
+func TestPublishedRetriesWhileTheStreamElects(t *testing.T) {
+	e := newStepEnv(t, noSessions{}, nil)
+	results := subscribe(t, e.nc, "lp.evt."+stepAccount+"."+stepAgent+".command.result")
+	flaky := &flakyPublisher{next: e.c.pub, fails: 2}
+	e.c.pub = flaky
+
+	// A durable command's only outcome is this event: not lost to an
+	// election of the event stream's leader.
+	d := e.delivery(modeDurable, AgentStatus, "pub-elect")
+	e.c.published((&stub{out: failure(d.cmd, failf(CodeChatNotFound, "gone"), 1)}).step)(context.Background(), d)
+
+	ce, err := events.Decode(receive(t, results))
+	if err != nil {
+		t.Fatalf("command.result: %v", err)
+	}
+	if ce.ID() == "" || flaky.calls != 3 {
+		t.Errorf("command.result %q after %d publishes; want it after 3 (two refused)", ce.ID(), flaky.calls)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lpbridge/lpbridge/internal/jsretry"
 )
 
 // Durable commands are routed to the agent's owner too. Every replica pulls
@@ -135,13 +137,26 @@ func (r *results) skipped(ctx context.Context, key string, p position) (uint64, 
 	return rec.Skipped, nil
 }
 
+// skipCountTimeout bounds counting (or reading the count of) skipped
+// deliveries, retries included. While the results bucket elects a leader (a
+// NATS node lost) its writes fail at once with "no responders"; a standby
+// that gave up on the first would hand the command back uncounted every
+// OwnershipCheck, and the owner would find the retry budget spent by
+// deliveries that never ran and dead-letter the command untried.
+const skipCountTimeout = 10 * time.Second
+
 // skipDelivery counts a delivery handed back for the agent's owner as
 // skipped.
 func (c *Consumer) skipDelivery(ctx context.Context, d *delivery) {
 	if d.pos.seq > 0 {
-		if err := c.results.skip(ctx, c.skipKey(d.pos), d.pos); err != nil {
-			// The delivery will count as a try: at worst a command nobody
-			// could run for long is dead-lettered a try early.
+		sctx, cancel := context.WithTimeout(ctx, skipCountTimeout)
+		err := jsretry.Do(sctx, c.logger, "count a skipped durable command", func(actx context.Context) error {
+			return c.results.skip(actx, c.skipKey(d.pos), d.pos)
+		})
+		cancel()
+		if err != nil {
+			// The delivery will count as a try: a command nobody could
+			// count for this long may be dead-lettered a try early.
 			c.logger.Warn("skipped durable command not counted", "agent", d.cmd.Agent, "command", d.cmd.Name, "err", err)
 		}
 	}
@@ -158,7 +173,14 @@ func (c *Consumer) tries(ctx context.Context, d *delivery) (tries uint64, skipKe
 		return delivered, ""
 	}
 	key := c.skipKey(d.pos)
-	n, err := c.results.skipped(ctx, key, d.pos)
+	var n uint64
+	sctx, cancel := context.WithTimeout(ctx, skipCountTimeout)
+	err := jsretry.Do(sctx, c.logger, "read the skip count of a durable command", func(actx context.Context) error {
+		var err error
+		n, err = c.results.skipped(actx, key, d.pos)
+		return err
+	})
+	cancel()
 	if err != nil {
 		c.logger.Warn("skipped deliveries unknown; counting every delivery as a try", "err", err)
 		return delivered, ""

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ownership is a SessionSource and OwnershipSource running stepAgent,
@@ -63,5 +65,69 @@ func TestRoutedToOwnerHandsBackAndCountsTries(t *testing.T) {
 	}
 	if n := skipped(); n != 0 {
 		t.Errorf("the skip count (%d) outlives the settled command", n)
+	}
+}
+
+// electingKV is a results bucket electing a leader: its first fails calls
+// (of Get, Create and Update) answer "no responders", as JetStream does
+// meanwhile.
+type electingKV struct {
+	jetstream.KeyValue
+	fails atomic.Int32
+}
+
+func (k *electingKV) refuse() bool { return k.fails.Add(-1) >= 0 }
+
+func (k *electingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	if k.refuse() {
+		return nil, jetstream.ErrNoStreamResponse
+	}
+	return k.KeyValue.Get(ctx, key)
+}
+
+func (k *electingKV) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	if k.refuse() {
+		return 0, jetstream.ErrNoStreamResponse
+	}
+	return k.KeyValue.Create(ctx, key, value, opts...)
+}
+
+func (k *electingKV) Update(ctx context.Context, key string, value []byte, last uint64) (uint64, error) {
+	if k.refuse() {
+		return 0, jetstream.ErrNoStreamResponse
+	}
+	return k.KeyValue.Update(ctx, key, value, last)
+}
+
+// TestRoutedToOwnerCountsSkipsThroughAnElection: a standby's skips are
+// counted though the results bucket is electing a leader, so the owner
+// runs the command as its first try instead of dead-lettering it untried
+// (found by cmd/chaos: a NATS node SIGKILLed while the owner was being
+// replaced dead-lettered durable commands "given up after 5 tries").
+func TestRoutedToOwnerCountsSkipsThroughAnElection(t *testing.T) {
+	own := &ownership{}
+	e := newStepEnv(t, own, func(c *Config) { c.OwnershipCheck = 10 * time.Millisecond })
+	ctx := context.Background()
+	kv := &electingKV{KeyValue: e.c.results.kv}
+	e.c.results.kv = kv
+	pos := position{seq: 9, stored: time.Now().UnixNano()}
+	deliver := func(delivered uint64) *stub {
+		d := e.delivery(modeDurable, AgentStatus, "elect-1")
+		d.tries, d.pos = delivered, pos
+		s := &stub{out: outcome{final: true}}
+		e.c.routedToOwner(s.step)(ctx, d)
+		return s
+	}
+	const skips = 6 // more than MaxDeliver (3 here)
+	for delivered := uint64(1); delivered <= skips; delivered++ {
+		kv.fails.Store(2)
+		if s := deliver(delivered); s.calls != 0 {
+			t.Fatalf("standby delivery %d ran", delivered)
+		}
+	}
+	own.owns.Store(true)
+	kv.fails.Store(2)
+	if s := deliver(skips + 1); s.calls != 1 || s.tries != 1 {
+		t.Errorf("the owner's delivery ran %d times as try %d; want once as try 1 (every skip counted)", s.calls, s.tries)
 	}
 }

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/lpbridge/lpbridge/internal/lpsim"
+)
+
+// visitorFormat is the text of visitor line n of chat i: numbered, so
+// that order and loss are visible in any event or transcript.
+const visitorFormat = "chaos visitor %03d line %02d"
+
+// settleWait bounds how long a visitor waits for the answers to its lines
+// before it ends its chat: longer than a durable command's whole retry
+// schedule (1 s, 5 s, 30 s, 2 min, 2 min), or a command still being retried
+// would find its chat ended.
+const settleWait = 5 * time.Minute
+
+// visitor runs chat i: it opens the chat at its turn (the chats' starts
+// spread over the first half of the run), posts its numbered lines over
+// half the run, waits until every line was seen and answered, and ends
+// the chat.
+func (w *world) visitor(ctx context.Context, t0 time.Time, i int) {
+	half := w.o.duration / 2
+	if sleep(ctx, time.Until(t0.Add(half*time.Duration(i)/time.Duration(w.o.chats)))) != nil {
+		return
+	}
+	var chat string
+	err := retry(ctx, "open a chat", func() error {
+		var out struct {
+			ChatID string `json:"chatId"`
+		}
+		err := w.control(ctx, "/chats", map[string]string{"name": fmt.Sprintf("Chaos visitor %03d", i), "skillId": supportSkill}, &out)
+		chat = out.ChatID
+		return err
+	})
+	if err != nil {
+		return
+	}
+	w.led.chatOpened(chat)
+	gap := half / time.Duration(w.o.lines)
+	for n := 1; n <= w.o.lines; n++ {
+		if sleep(ctx, w.between(gap/2, gap*3/2)) != nil {
+			return
+		}
+		text := fmt.Sprintf(visitorFormat, i, n)
+		w.led.posting(chat, text, time.Now())
+		if err := w.control(ctx, "/chats/"+chat+"/lines", map[string]string{"text": text}, nil); err != nil {
+			w.led.unpost(chat, text)
+			w.logf("chat %s: line %d not posted: %v", chat, n, err)
+		}
+	}
+	deadline := time.Now().Add(settleWait)
+	for !w.led.settled(chat) && time.Now().Before(deadline) {
+		if sleep(ctx, 250*time.Millisecond) != nil {
+			return
+		}
+	}
+	if err := retry(ctx, "end the chat", func() error { return w.control(ctx, "/chats/"+chat+"/end", nil, nil) }); err != nil {
+		return
+	}
+	w.led.ended(chat)
+}
+
+// control POSTs body to the simulator's control API of the account (path
+// below /sim/accounts/{acct}) and decodes the answer into out.
+func (w *world) control(ctx context.Context, path string, body, out any) error {
+	return w.simPost(ctx, w.acct+path, body, out)
+}
+
+// simPost POSTs body as JSON to url and decodes the answer into out.
+func (w *world) simPost(ctx context.Context, url string, body, out any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := w.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %d %s", url, res.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// simAgentLines are the agent lines of every chat, as the simulator holds
+// them: a text there twice is a doubled post.
+func (w *world) simAgentLines(ctx context.Context) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, chat := range w.led.chatIDs() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.acct+"/chats/"+chat+"/events", nil)
+		if err != nil {
+			return nil, err
+		}
+		res, err := w.hc.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("events of chat %s: %w", chat, err)
+		}
+		var view struct {
+			Events []lpsim.EventView `json:"events"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&view)
+		_ = res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("events of chat %s: %d %w", chat, res.StatusCode, err)
+		}
+		for _, e := range view.Events {
+			if e.Type == "line" && e.Source == "agent" {
+				out[chat] = append(out[chat], e.Text)
+			}
+		}
+	}
+	return out, nil
+}
