@@ -26,6 +26,12 @@ type Config struct {
 	NATSCAFile   string `envconfig:"NATS_CA_FILE" desc:"CA certificate file to verify the NATS server"`
 	NATSCertFile string `envconfig:"NATS_CERT_FILE" desc:"client certificate file for NATS TLS"`
 	NATSKeyFile  string `envconfig:"NATS_KEY_FILE" desc:"client key file for NATS TLS"`
+	// NATSReconnectBuffer is how many bytes of publishes the NATS client
+	// keeps while it reconnects (nats.go's ReconnectBufSize): they are sent
+	// once it is back. Past it a publish fails at once; the events are
+	// published again from the cursor after the reconnect, so a full buffer
+	// loses nothing. -1 keeps none.
+	NATSReconnectBuffer int `envconfig:"NATS_RECONNECT_BUFFER" default:"8388608" desc:"bytes of publishes kept while NATS reconnects, sent once it is back; past them a publish fails and is retried from the cursor after the reconnect (nothing is lost); -1 keeps none"`
 	// EmbeddedNATSDir is where the embedded server keeps JetStream data; empty = a temporary directory.
 	EmbeddedNATSDir string `envconfig:"EMBEDDED_NATS_DIR" desc:"JetStream store directory of the embedded server; empty = a temporary directory"`
 
@@ -181,6 +187,9 @@ func (c Config) Validate() error {
 	}
 	if c.LeaseTTL < 0 || (c.LeaseTTL > 0 && (c.LeaseTTL < state.MinLeaseTTL || c.LeaseTTL%time.Second != 0)) {
 		errs = append(errs, fmt.Errorf("BRIDGE_LEASE_TTL %s: want 0 (no leases) or whole seconds, at least %s", c.LeaseTTL, state.MinLeaseTTL))
+	}
+	if c.NATSReconnectBuffer == 0 || c.NATSReconnectBuffer < -1 {
+		errs = append(errs, fmt.Errorf("BRIDGE_NATS_RECONNECT_BUFFER %d: want a number of bytes, or -1 for none", c.NATSReconnectBuffer))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("BRIDGE_SHUTDOWN_TIMEOUT must be positive"))

@@ -17,6 +17,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/state"
 	"github.com/lpbridge/lpbridge/internal/tracing"
 	"github.com/lpbridge/lpbridge/schemas"
+	"github.com/nats-io/nats.go"
 )
 
 // configTable renders the README's configuration table from Config's tags.
@@ -101,7 +102,7 @@ func TestConfigValidateJoinsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"POLL_INTERVAL", "REFRESH_INTERVAL", "REQUESTS_PER_SECOND", "EVENT_ENCODING", "LOG_FORMAT", "SHOW_EVENTS", "AGENTS_FILE", "DUPLICATE_WINDOW"} {
+	for _, want := range []string{"POLL_INTERVAL", "REFRESH_INTERVAL", "REQUESTS_PER_SECOND", "EVENT_ENCODING", "LOG_FORMAT", "SHOW_EVENTS", "AGENTS_FILE", "DUPLICATE_WINDOW", "NATS_RECONNECT_BUFFER"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -113,6 +114,7 @@ func TestConfigValidateJoinsEveryProblem(t *testing.T) {
 // default must be that package's, or the two drift apart.
 func configDefaultOwners() map[string]any {
 	return map[string]any{
+		"NATSReconnectBuffer":   nats.DefaultReconnectBufSize,
 		"LPDomainURL":           lpchat.DefaultDomainURL,
 		"PollInterval":          poller.DefaultPollInterval,
 		"RefreshInterval":       poller.DefaultRefreshEvery,

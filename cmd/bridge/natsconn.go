@@ -82,6 +82,8 @@ func natsOptions(cfg Config, logger *slog.Logger) ([]nats.Option, error) {
 		nats.Name("lpbridge"),
 		nats.MaxReconnects(-1),
 		nats.CustomReconnectDelay(reconnectDelay),
+		// 0 (a Config not loaded from the environment) is nats.go's default.
+		nats.ReconnectBufSize(cfg.NATSReconnectBuffer),
 		// A server that refuses the credentials twice while it restarts
 		// (an account resolver not loaded yet) would otherwise close the
 		// connection for good and leave the bridge running without NATS.
