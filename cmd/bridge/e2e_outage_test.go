@@ -116,7 +116,7 @@ func TestE2EOutageLongerThanReconnectBuffer(t *testing.T) {
 	})
 	waitUntil(t, b, "the outage outlasts the reconnect buffer", func() error {
 		if !strings.Contains(b.stderr.String(), nats.ErrReconnectBufExceeded.Error()) {
-			return fmt.Errorf("no publish refused for a full reconnect buffer (%q) yet", nats.ErrReconnectBufExceeded)
+			return fmt.Errorf("no publish refused for a full reconnect buffer (%q) yet", nats.ErrReconnectBufExceeded.Error())
 		}
 		if d := time.Since(down); d < outageFor {
 			return fmt.Errorf("down for %s only", d.Round(time.Millisecond))
@@ -124,7 +124,7 @@ func TestE2EOutageLongerThanReconnectBuffer(t *testing.T) {
 		return nil
 	})
 	postedDuring := visitors.posted.Load() - postedBefore
-	ns = natstest.StartServer(t, sameServer)
+	natstest.StartServer(t, sameServer) // shut down when the test ends
 	t.Logf("NATS started again with its store after %s; %d rounds of lines said meanwhile",
 		time.Since(down).Round(time.Millisecond), postedDuring)
 	if postedDuring < 2 {
