@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 )
 
@@ -67,7 +68,7 @@ func (w *world) send(c command) {
 // pause, since the chat may be waiting for its new agent.
 func (w *world) rerouteLater(id string) {
 	w.cmds.Go(func() {
-		if sleep(w.cmdCtx, rerouteAfter) != nil {
+		if harness.Sleep(w.cmdCtx, rerouteAfter) != nil {
 			return
 		}
 		if c, ok := w.led.reroute(id); ok {
@@ -104,7 +105,7 @@ func (w *world) sendRequest(ctx context.Context, subject, id string, body []byte
 				}
 			}
 		}
-		if sleep(ctx, backoff) != nil {
+		if harness.Sleep(ctx, backoff) != nil {
 			return
 		}
 		backoff = min(2*backoff, maxBackoff)
@@ -123,7 +124,7 @@ func (w *world) sendDurable(ctx context.Context, subject, id string, body []byte
 		if err == nil {
 			return
 		}
-		if sleep(ctx, backoff) != nil {
+		if harness.Sleep(ctx, backoff) != nil {
 			return
 		}
 		backoff = min(2*backoff, maxBackoff)

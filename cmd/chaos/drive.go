@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/lpbridge/lpbridge/internal/harness"
 )
 
 // progressEvery is how often the wait for quiescence says what it waits for.
@@ -54,7 +56,7 @@ func (w *world) drive(ctx context.Context) (report, error) {
 			w.logf("waiting: %d chats open, %d ended chats without a transcript, %d commands unanswered", open, noTr, unanswered)
 			next = time.Now().Add(progressEvery)
 		}
-		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+		if err := harness.Sleep(ctx, 250*time.Millisecond); err != nil {
 			return report{}, err
 		}
 	}

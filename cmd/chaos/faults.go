@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/harness"
 )
 
 const (
@@ -65,7 +66,7 @@ func (w *world) killBridges(ctx context.Context) {
 	}
 	every := w.o.duration / time.Duration(n+1)
 	for range n {
-		if sleep(ctx, w.between(every*3/4, every*5/4)) != nil {
+		if harness.Sleep(ctx, w.between(every*3/4, every*5/4)) != nil {
 			return
 		}
 		w.rolling.Lock()
@@ -163,7 +164,7 @@ func (w *world) killNodes(ctx context.Context) {
 	}
 	every := w.o.duration / time.Duration(n+1)
 	for k := range n {
-		if sleep(ctx, w.between(every*3/4, every*5/4)) != nil {
+		if harness.Sleep(ctx, w.between(every*3/4, every*5/4)) != nil {
 			return
 		}
 		w.natsMu.Lock()
@@ -190,7 +191,7 @@ func (w *world) killNodes(ctx context.Context) {
 // rollingRestart restarts every bridge once, one by one, as Kubernetes
 // does: SIGTERM, wait for the exit, start, wait until ready, then the next.
 func (w *world) rollingRestart(ctx context.Context) {
-	if sleep(ctx, w.between(w.o.duration*2/5, w.o.duration*3/5)) != nil {
+	if harness.Sleep(ctx, w.between(w.o.duration*2/5, w.o.duration*3/5)) != nil {
 		return
 	}
 	w.rolling.Lock()
@@ -219,7 +220,7 @@ func (w *world) rollingRestart(ctx context.Context) {
 // natsOutage SIGKILLs every NATS node at once, three quarters into the
 // run, and starts them again after outageFor.
 func (w *world) natsOutage(ctx context.Context) {
-	if sleep(ctx, w.o.duration*3/4-outageFor/2) != nil {
+	if harness.Sleep(ctx, w.o.duration*3/4-outageFor/2) != nil {
 		return
 	}
 	w.natsMu.Lock()
@@ -269,7 +270,7 @@ type simFault struct {
 func (w *world) simulatorFaults(ctx context.Context) {
 	lastHit := map[int]time.Time{}
 	for {
-		if sleep(ctx, w.between(simFaultEvery/2, simFaultEvery*3/2)) != nil {
+		if harness.Sleep(ctx, w.between(simFaultEvery/2, simFaultEvery*3/2)) != nil {
 			return
 		}
 		pick := w.intN(7)

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 )
 
@@ -28,7 +27,7 @@ const settleWait = 5 * time.Minute
 // the chat.
 func (w *world) visitor(ctx context.Context, t0 time.Time, i int) {
 	half := w.o.duration / 2
-	if sleep(ctx, time.Until(t0.Add(half*time.Duration(i)/time.Duration(w.o.chats)))) != nil {
+	if harness.Sleep(ctx, time.Until(t0.Add(half*time.Duration(i)/time.Duration(w.o.chats)))) != nil {
 		return
 	}
 	var chat string
@@ -46,7 +45,7 @@ func (w *world) visitor(ctx context.Context, t0 time.Time, i int) {
 	w.led.chatOpened(chat)
 	gap := half / time.Duration(w.o.lines)
 	for n := 1; n <= w.o.lines; n++ {
-		if sleep(ctx, w.between(gap/2, gap*3/2)) != nil {
+		if harness.Sleep(ctx, w.between(gap/2, gap*3/2)) != nil {
 			return
 		}
 		text := fmt.Sprintf(visitorFormat, i, n)
@@ -58,7 +57,7 @@ func (w *world) visitor(ctx context.Context, t0 time.Time, i int) {
 	}
 	deadline := time.Now().Add(settleWait)
 	for !w.led.settled(chat) && time.Now().Before(deadline) {
-		if sleep(ctx, 250*time.Millisecond) != nil {
+		if harness.Sleep(ctx, 250*time.Millisecond) != nil {
 			return
 		}
 	}
@@ -76,28 +75,7 @@ func (w *world) control(ctx context.Context, path string, body, out any) error {
 
 // simPost POSTs body as JSON to url and decodes the answer into out.
 func (w *world) simPost(ctx context.Context, url string, body, out any) error {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := w.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: %d %s", url, res.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
+	return harness.PostJSON(ctx, w.hc, url, body, out)
 }
 
 // simAgentLines are the agent lines of every chat, as the simulator holds

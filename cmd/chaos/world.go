@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 	"github.com/lpbridge/lpbridge/internal/state"
 )
@@ -142,7 +143,7 @@ func (w *world) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("own executable: %w", err)
 	}
-	env := cleanEnv()
+	env := harness.CleanEnv()
 	ports, err := freePorts(3*nodes + 1 + replicas)
 	if err != nil {
 		return err
@@ -368,18 +369,6 @@ func (w *world) stopAll() {
 	wg.Wait()
 }
 
-// cleanEnv is this process's environment without BRIDGE_* and LPSIM_*, so
-// a developer's settings do not change the run.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "LPSIM_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // writeAgents writes the agents file: bot.0001 ... with the simulator's
 // demo OAuth2 app, auto-accepting, restoring their availability; it returns
 // the login names.
@@ -446,7 +435,7 @@ func waitHTTP(ctx context.Context, hc *http.Client, url string, p *proc) error {
 		if _, ok := p.running(); !ok {
 			return fmt.Errorf("%s exited; log %s", p.name, p.log)
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := harness.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return fmt.Errorf("waiting for %s: %w", url, err)
 		}
 	}
@@ -459,20 +448,9 @@ func retry(ctx context.Context, what string, f func() error) error {
 		if last = f(); last == nil {
 			return nil
 		}
-		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+		if err := harness.Sleep(ctx, 250*time.Millisecond); err != nil {
 			return fmt.Errorf("%s: %w (last: %w)", what, err, last)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 )
 
@@ -92,7 +92,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("own executable: %w", err)
 	}
-	env := cleanEnv()
+	env := harness.CleanEnv()
 
 	natsProc, natsURL, err := startChild(setupCtx, tmp, "nats", regexp.MustCompile(regexp.QuoteMeta(natsURLPrefix)+`(\S+)`),
 		env, self, "-nats-only", "-nats-dir", filepath.Join(tmp, "jetstream"))
@@ -201,7 +201,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	defer func() { stopLines(); posters.Wait() }()
 
 	fmt.Fprintf(logw, "scalebench: warm-up %s, then a %s window\n", o.warmup, o.duration)
-	if err := sleep(ctx, o.warmup); err != nil {
+	if err := harness.Sleep(ctx, o.warmup); err != nil {
 		return nil, err
 	}
 	procs := []*child{bridgeProc, simProc, natsProc}
@@ -221,7 +221,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 				maxRSS[i] = max(maxRSS[i], rss)
 			}
 		}
-		if err := sleep(ctx, min(sampleEvery, time.Until(end))); err != nil {
+		if err := harness.Sleep(ctx, min(sampleEvery, time.Until(end))); err != nil {
 			return nil, err
 		}
 	}
@@ -234,7 +234,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	stopLines()
 	posters.Wait()
 	// Lines posted in the window may still be on their way.
-	_ = sleep(ctx, time.Duration(drainPolls)*o.poll)
+	_ = harness.Sleep(ctx, time.Duration(drainPolls)*o.poll)
 
 	res := &result{
 		window:     t1.Sub(t0),
@@ -257,18 +257,6 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 		fmt.Fprintf(logw, "scalebench: %d line posts failed (see the table's lost lines)\n", n)
 	}
 	return res, nil
-}
-
-// cleanEnv is the bench's environment without BRIDGE_* and LPSIM_*, so a
-// developer's settings do not change what is measured.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "LPSIM_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 func tlsClient(caFile string) (*http.Client, error) {
@@ -326,22 +314,11 @@ func waitFor(ctx context.Context, bridge *child, what string, cond func() bool) 
 		if err := bridge.exited(); err != nil {
 			return err
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := harness.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // snapshot is what the window's start and end compare.
@@ -383,31 +360,6 @@ func scrape(base string) (string, error) {
 	return string(raw), nil
 }
 
-func postJSON(ctx context.Context, hc *http.Client, url string, body any, into any) error {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: %d %s", url, res.StatusCode, out)
-	}
-	if into != nil {
-		return json.Unmarshal(out, into)
-	}
-	return nil
-}
-
 // openChats opens n visitor chats on the Support skill.
 func openChats(ctx context.Context, hc *http.Client, acct string, n int) ([]string, error) {
 	ids := make([]string, n)
@@ -420,7 +372,7 @@ func openChats(ctx context.Context, hc *http.Client, acct string, n int) ([]stri
 				var out struct {
 					ChatID string `json:"chatId"`
 				}
-				errs[i] = postJSON(ctx, hc, acct+"/chats", map[string]string{"name": "visitor " + strconv.Itoa(i), "skillId": supportSkill}, &out)
+				errs[i] = harness.PostJSON(ctx, hc, acct+"/chats", map[string]string{"name": "visitor " + strconv.Itoa(i), "skillId": supportSkill}, &out)
 				ids[i] = out.ChatID
 			}
 		})
@@ -457,7 +409,7 @@ func chatting(hc *http.Client, acct string) (int, error) {
 // postLines writes a marked visitor line into chat id every `every`, the
 // first at a random offset so the chats' lines spread over time.
 func postLines(ctx context.Context, hc *http.Client, acct, id string, chat int, every time.Duration, sub *subscriber, errs *atomic.Int64) {
-	if sleep(ctx, rand.N(every)) != nil {
+	if harness.Sleep(ctx, rand.N(every)) != nil {
 		return
 	}
 	t := time.NewTicker(every)
@@ -465,7 +417,7 @@ func postLines(ctx context.Context, hc *http.Client, acct, id string, chat int, 
 	for n := 0; ; n++ {
 		text := fmt.Sprintf("%s%d-%d", lineMarker, chat, n)
 		sub.posted(text, time.Now())
-		if err := postJSON(ctx, hc, acct+"/chats/"+id+"/lines", map[string]string{"text": text}, nil); err != nil && ctx.Err() == nil {
+		if err := harness.PostJSON(ctx, hc, acct+"/chats/"+id+"/lines", map[string]string{"text": text}, nil); err != nil && ctx.Err() == nil {
 			errs.Add(1)
 		}
 		select {

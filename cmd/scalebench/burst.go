@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lpbridge/lpbridge/internal/harness"
 )
 
 const (
@@ -80,7 +82,7 @@ func runBurst(ctx context.Context, hc *http.Client, acct string, chatIDs []strin
 			for i := int(next.Add(1) - 1); i < len(chatIDs); i = int(next.Add(1) - 1) {
 				for _, text := range texts[i] {
 					sub.posted(text, time.Now())
-					if err := postJSON(ctx, hc, acct+"/chats/"+chatIDs[i]+"/lines", map[string]string{"text": text}, nil); err != nil {
+					if err := harness.PostJSON(ctx, hc, acct+"/chats/"+chatIDs[i]+"/lines", map[string]string{"text": text}, nil); err != nil {
 						errs[i] = err
 						break
 					}
@@ -99,14 +101,14 @@ func runBurst(ctx context.Context, hc *http.Client, acct string, chatIDs []strin
 		if err := bridge.exited(); err != nil {
 			return res, err
 		}
-		if err := sleep(waitCtx, 5*time.Millisecond); err != nil {
+		if err := harness.Sleep(waitCtx, 5*time.Millisecond); err != nil {
 			return res, fmt.Errorf("burst: %d of %d line events not seen: %w", sub.unseen(all), len(all), err)
 		}
 	}
 	res.wall = time.Since(start)
 	res.lines = len(all)
 
-	_ = sleep(ctx, burstSettle)
+	_ = harness.Sleep(ctx, burstSettle)
 	after, err := scrape(metricsURL)
 	if err != nil {
 		return res, fmt.Errorf("burst: %w", err)

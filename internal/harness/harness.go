@@ -1,0 +1,67 @@
+// Package harness holds what the commands that drive the bridge, the
+// simulator and NATS as processes (cmd/scalebench, cmd/chaos) share.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// CleanEnv is this process's environment without BRIDGE_* and LPSIM_*, so
+// a developer's settings do not change a run.
+func CleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "LPSIM_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// PostJSON POSTs body as JSON to url and decodes a 2xx answer into into
+// (nil: the answer is read and dropped); another status is an error
+// carrying the answer.
+func PostJSON(ctx context.Context, hc *http.Client, url string, body, into any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %d %s", url, res.StatusCode, out)
+	}
+	if into != nil {
+		return json.Unmarshal(out, into)
+	}
+	return nil
+}
+
+// Sleep waits d, or until ctx ends (its error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
