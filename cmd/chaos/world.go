@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -200,7 +199,7 @@ func (w *world) setup(ctx context.Context) error {
 		return fmt.Errorf("simulator: %w", err)
 	}
 	agentsFile := filepath.Join(w.tmp, "agents.json")
-	logins, err := writeAgents(agentsFile, w.o.agents)
+	logins, err := harness.WriteAgents(agentsFile, w.o.agents, true)
 	if err != nil {
 		return err
 	}
@@ -367,35 +366,6 @@ func (w *world) stopAll() {
 		wg.Go(func() { _, _, _ = n.term() })
 	}
 	wg.Wait()
-}
-
-// writeAgents writes the agents file: bot.0001 ... with the simulator's
-// demo OAuth2 app, auto-accepting, restoring their availability; it returns
-// the login names.
-func writeAgents(path string, n int) ([]string, error) {
-	type entry struct {
-		LoginName           string `json:"loginName"`
-		ClientID            string `json:"clientId"`
-		ClientSecret        string `json:"clientSecret"`
-		AutoAccept          bool   `json:"autoAccept"`
-		RestoreAvailability bool   `json:"restoreAvailability"`
-	}
-	width := max(4, len(fmt.Sprint(n))) // as lpsim's -agents-count names them
-	agents := make([]entry, n)
-	logins := make([]string, n)
-	for i := range agents {
-		logins[i] = fmt.Sprintf("bot.%0*d", width, i+1)
-		agents[i] = entry{LoginName: logins[i], ClientID: logins[i] + "-client-id", ClientSecret: lpsim.DemoClientSecret,
-			AutoAccept: true, RestoreAvailability: true}
-	}
-	raw, err := json.Marshal(map[string]any{"agents": agents})
-	if err != nil {
-		return nil, fmt.Errorf("agents file: %w", err)
-	}
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		return nil, fmt.Errorf("agents file: %w", err)
-	}
-	return logins, nil
 }
 
 // freePorts returns n distinct TCP ports of 127.0.0.1 free a moment ago.

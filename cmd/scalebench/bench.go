@@ -126,7 +126,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	defer simProc.stop()
 
 	agentsFile := filepath.Join(tmp, "agents.json")
-	if err := writeAgents(agentsFile, o.agents); err != nil {
+	if _, err := harness.WriteAgents(agentsFile, o.agents, false); err != nil {
 		return nil, err
 	}
 	httpAddr, err := freeAddr()
@@ -268,31 +268,6 @@ func tlsClient(caFile string) (*http.Client, error) {
 	tr.TLSClientConfig = tlsConfig(pool)
 	tr.MaxIdleConnsPerHost = controlWorkers * 4
 	return &http.Client{Transport: tr}, nil
-}
-
-// writeAgents writes the agents file: bot.0001 ... with the simulator's demo
-// OAuth2 app, auto-accepting.
-func writeAgents(path string, n int) error {
-	type entry struct {
-		LoginName    string `json:"loginName"`
-		ClientID     string `json:"clientId"`
-		ClientSecret string `json:"clientSecret"`
-		AutoAccept   bool   `json:"autoAccept"`
-	}
-	width := max(4, len(strconv.Itoa(n))) // as lpsim's -agents-count names them
-	agents := make([]entry, n)
-	for i := range agents {
-		login := fmt.Sprintf("bot.%0*d", width, i+1)
-		agents[i] = entry{LoginName: login, ClientID: login + "-client-id", ClientSecret: lpsim.DemoClientSecret, AutoAccept: true}
-	}
-	raw, err := json.Marshal(map[string]any{"agents": agents})
-	if err != nil {
-		return fmt.Errorf("agents file: %w", err)
-	}
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		return fmt.Errorf("agents file: %w", err)
-	}
-	return nil
 }
 
 // freeAddr is a 127.0.0.1 address with a port free a moment ago.

@@ -10,8 +10,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lpbridge/lpbridge/internal/lpsim"
 )
 
 // CleanEnv is this process's environment without BRIDGE_* and LPSIM_*, so
@@ -64,4 +67,33 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// WriteAgents writes a bridge agents file for the simulator's agents
+// bot.0001 ... bot.N (named as lpsim's -agents-count names them), each with
+// the demo OAuth2 app and auto-accepting; it returns the login names.
+func WriteAgents(path string, n int, restoreAvailability bool) ([]string, error) {
+	type entry struct {
+		LoginName           string `json:"loginName"`
+		ClientID            string `json:"clientId"`
+		ClientSecret        string `json:"clientSecret"`
+		AutoAccept          bool   `json:"autoAccept"`
+		RestoreAvailability bool   `json:"restoreAvailability,omitempty"`
+	}
+	width := max(4, len(strconv.Itoa(n)))
+	agents := make([]entry, n)
+	logins := make([]string, n)
+	for i := range agents {
+		logins[i] = fmt.Sprintf("bot.%0*d", width, i+1)
+		agents[i] = entry{LoginName: logins[i], ClientID: logins[i] + "-client-id", ClientSecret: lpsim.DemoClientSecret,
+			AutoAccept: true, RestoreAvailability: restoreAvailability}
+	}
+	raw, err := json.Marshal(map[string]any{"agents": agents})
+	if err != nil {
+		return nil, fmt.Errorf("agents file: %w", err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		return nil, fmt.Errorf("agents file: %w", err)
+	}
+	return logins, nil
 }

@@ -2,9 +2,11 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +54,33 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 	}
 	if err := harness.Sleep(t.Context(), time.Millisecond); err != nil {
 		t.Errorf("Sleep = %v, want nil", err)
+	}
+}
+
+func TestWriteAgentsNamesThemAsTheSimulatorDoes(t *testing.T) {
+	path := t.TempDir() + "/agents.json"
+	logins, err := harness.WriteAgents(path, 12, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logins) != 12 || logins[0] != "bot.0001" || logins[11] != "bot.0012" {
+		t.Errorf("logins = %v, want bot.0001 ... bot.0012", logins)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Agents []struct {
+			LoginName, ClientID string
+			AutoAccept          bool
+			RestoreAvailability bool
+		}
+	}
+	if err := json.Unmarshal(raw, &file); err != nil || len(file.Agents) != 12 {
+		t.Fatalf("agents file %s: %v", raw, err)
+	}
+	if a := file.Agents[0]; a.ClientID != "bot.0001-client-id" || !a.AutoAccept || !a.RestoreAvailability {
+		t.Errorf("first agent = %+v", a)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 )
 
@@ -284,12 +285,12 @@ func pollShared(b *testing.B, build benchTransports, agents, chats int, burst bo
 	full, conns := f.full.Load(), f.conns.Load()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := harness.ProcessCPU()
 	for b.Loop() {
 		tick()
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(harness.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(f.conns.Load()), "conns")
 	b.ReportMetric(float64(f.conns.Load()-conns)/float64(b.N), "dials/op")
 	b.ReportMetric(float64(f.full.Load()-full)/float64(b.N), "handshakes/op")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
 )
 
@@ -184,7 +185,7 @@ func runPoll(b *testing.B, agents []*pollAgent, send sendFunc) {
 	runtime.GC() // the setup's garbage is not the requests'
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := harness.ProcessCPU()
 	for b.Loop() {
 		if len(queue) == 0 {
 			pa := agents[next]
@@ -196,7 +197,7 @@ func runPoll(b *testing.B, agents []*pollAgent, send sendFunc) {
 		queue[0]()
 		queue = queue[1:]
 	}
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(harness.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(reqs)/float64(ticks), "req/tick")
 }
 

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package lpsim_test
-
-import "time"
-
-// processCPU is not measured here; benchmarks then report 0 cpu-ns/op.
-func processCPU() time.Duration { return 0 }
