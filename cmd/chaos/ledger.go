@@ -60,7 +60,7 @@ type chatLedger struct {
 	// reaped) is published again, whole, under the new agent's ids.
 	streams map[string]*agentStream
 	// transcripts holds the visitor texts of each transcript event.
-	transcripts [][]string
+	transcripts []transcript
 }
 
 // agentStream is the order of one chat's lines under one agent.
@@ -78,6 +78,12 @@ type postedLine struct {
 	agent  string
 }
 
+// transcript is one chat.transcript event seen.
+type transcript struct {
+	agent, id string
+	visitor   []string // its visitor lines' texts
+}
+
 // command is one chat.send a bot sent.
 type command struct {
 	id, chat, agent, text string
@@ -91,6 +97,13 @@ type command struct {
 	// failed: the bridge published its final outcome, a failure (a
 	// durable command's tries used up, or a code not worth a retry).
 	failed bool
+}
+
+// awaitsReroute: c failed because its chat left its agent, and is about to
+// be sent again to the chat's new agent (rerouteLater). Until then its
+// chat is not settled: the visitor must not end it under the new command.
+func (c *command) awaitsReroute() bool {
+	return !c.ok && !c.superseded && c.lastErr == "chat_not_found"
 }
 
 func newLedger() *ledger {
@@ -200,7 +213,7 @@ func (l *ledger) settled(chat string) bool {
 		if cmd.chat != chat || cmd.superseded {
 			continue
 		}
-		if !cmd.ok && !cmd.failed {
+		if !cmd.ok && (!cmd.failed || cmd.awaitsReroute()) {
 			return false
 		}
 		answers++
@@ -236,7 +249,7 @@ func (l *ledger) event(o observed) (visitorLine string) {
 			}
 		}
 		c := l.chat(o.chat)
-		c.transcripts = append(c.transcripts, texts)
+		c.transcripts = append(c.transcripts, transcript{agent: o.agent, id: o.id, visitor: texts})
 	case events.CommandResultData:
 		code := ""
 		if d.Error != nil {
@@ -309,7 +322,7 @@ func (l *ledger) pending() (openChats, noTranscript, unanswered int) {
 		}
 	}
 	for _, c := range l.cmds {
-		if !c.ok && !c.superseded && !c.failed {
+		if !c.ok && !c.superseded && (!c.failed || c.awaitsReroute()) {
 			unanswered++
 		}
 	}
@@ -374,6 +387,16 @@ type summary struct {
 	missingPosts   int // commands answered ok whose line the simulator lacks
 	deadLetters    int
 	failedCodes    map[string]int // last error code of commands never answered ok
+	doubledChats   []string       // each chat with several transcripts, and their agents
+}
+
+// doubledNote names chat c and the agent and id of each of its transcripts.
+func doubledNote(c *chatLedger) string {
+	parts := make([]string, len(c.transcripts))
+	for i, tr := range c.transcripts {
+		parts[i] = tr.agent + " " + tr.id
+	}
+	return c.id + ": " + strings.Join(parts, ", ")
 }
 
 // summarize judges the run. simAgentLines are the agent lines of each chat
@@ -404,11 +427,12 @@ func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) s
 			s.trMissing++
 		case n > 1:
 			s.trDoubled++
+			s.doubledChats = append(s.doubledChats, doubledNote(c))
 		default:
 			s.transcripts++
 		}
 		for _, tr := range c.transcripts {
-			if !slices.Equal(tr, c.posted) {
+			if !slices.Equal(tr.visitor, c.posted) {
 				s.trIncomplete++
 			}
 		}

@@ -305,3 +305,33 @@ func TestPendingCommands(t *testing.T) {
 		t.Errorf("summary %+v; want both never answered ok", s)
 	}
 }
+
+// A command that failed because its chat left its agent keeps the chat
+// open until it was sent again to the new agent and answered: otherwise
+// the visitor ends the chat under the new command (a bad_request).
+func TestChatNotSettledUntilRerouted(t *testing.T) {
+	f := newFixture(t, 1)
+	f.visitorLine(1)
+	f.l.commandSent(command{id: "cmd-1", chat: f.chat, agent: f.agent, text: "answer cmd-1"})
+	f.seq++
+	f.l.event(observed{streamSeq: f.seq, id: "acct/bot_one/cmd-1/command.result", typ: events.CommandResult, agent: f.agent,
+		data: events.CommandResultData{CommandID: "cmd-1", Error: &events.CommandError{Code: "chat_not_found"}}})
+	if f.l.settled(f.chat) {
+		t.Fatal("settled while the failed command waits to be sent to the chat's new agent")
+	}
+	if _, _, unanswered := f.l.pending(); unanswered != 1 {
+		t.Errorf("unanswered = %d, want 1 (the command awaiting its reroute)", unanswered)
+	}
+	f.l.chat(f.chat).agent = "bot_two"
+	next, ok := f.l.reroute("cmd-1")
+	if !ok || next.agent != "bot_two" {
+		t.Fatalf("reroute = %+v, %v; want a command to bot_two", next, ok)
+	}
+	if f.l.settled(f.chat) {
+		t.Fatal("settled before the rerouted command was answered")
+	}
+	f.l.commandOutcome(next.id, true, "")
+	if !f.l.settled(f.chat) {
+		t.Error("not settled once the rerouted command was answered")
+	}
+}

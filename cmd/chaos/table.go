@@ -60,6 +60,9 @@ func printTable(w io.Writer, r report) {
 	}
 	if f := s.failures(); len(f) > 0 {
 		fmt.Fprintf(w, "\nchaos: FAILED: %s\n", strings.Join(f, "; "))
+		for _, c := range s.doubledChats {
+			fmt.Fprintf(w, "chaos: several transcripts: %s\n", c)
+		}
 		return
 	}
 	fmt.Fprintln(w, "\nchaos: OK: nothing lost, doubled or out of order")
