@@ -110,7 +110,11 @@ func Encode(e Event, enc Encoding, dataSchemaBase string) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg := nats.NewMsg("")
+	msg := &nats.Msg{Header: make(nats.Header, 2)}
+	if enc == Binary {
+		// Sized for every header an event carries, so the map never grows.
+		msg.Header = make(nats.Header, maxHeaders)
+	}
 	msg.Header.Set(nats.MsgIdHdr, e.ID)
 	switch enc {
 	case Structured:

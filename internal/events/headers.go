@@ -26,21 +26,44 @@ const headerPrefix = "ce-"
 // Built once: building it is a tenth of an event's encoding. Read-only.
 var ceVersions = spec.WithPrefix(headerPrefix)
 
+// maxHeaders is the most headers an event's message carries: Nats-Msg-Id,
+// the context attributes and the extensions the bridge sets.
+const maxHeaders = 16
+
+// ceHeader is one context attribute and its header name, which sdk-go's
+// PrefixedName would build again on every call.
+type ceHeader struct {
+	attr spec.Attribute
+	name string
+}
+
+// ceHeaders lists the context attributes of each specversion with their
+// header names. Built once, read-only.
+var ceHeaders = func() map[string][]ceHeader {
+	m := map[string][]ceHeader{}
+	for _, sv := range ceVersions.Versions() {
+		for _, a := range sv.Attributes() {
+			m[sv.String()] = append(m[sv.String()], ceHeader{attr: a, name: a.PrefixedName()})
+		}
+	}
+	return m
+}()
+
 func writeBinaryHeaders(ce event.Event, h nats.Header) error {
-	sv := ceVersions.Version(ce.SpecVersion())
-	if sv == nil {
+	attrs, ok := ceHeaders[ce.SpecVersion()]
+	if !ok {
 		return fmt.Errorf("unknown specversion %q", ce.SpecVersion())
 	}
-	for _, a := range sv.Attributes() {
-		v := a.Get(ce.Context)
+	for _, a := range attrs {
+		v := a.attr.Get(ce.Context)
 		if v == nil {
 			continue
 		}
 		s, err := types.Format(v)
 		if err != nil {
-			return fmt.Errorf("attribute %s: %w", a.Name(), err)
+			return fmt.Errorf("attribute %s: %w", a.attr.Name(), err)
 		}
-		h.Set(a.PrefixedName(), PercentEncode(s))
+		h.Set(a.name, PercentEncode(s))
 	}
 	for name, v := range ce.Extensions() {
 		s, err := types.Format(v)
@@ -104,11 +127,19 @@ func headerValue(h nats.Header, name string) (string, bool) {
 // their UTF-8 bytes, upper-case.
 func PercentEncode(s string) string {
 	const hex = "0123456789ABCDEF"
+	plain := 0 // bytes before the first one to encode
+	for plain < len(s) && !needsEscape(s[plain]) {
+		plain++
+	}
+	if plain == len(s) {
+		return s // most values: nothing to encode, nothing to copy
+	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:plain])
+	for i := plain; i < len(s); i++ {
 		c := s[i]
-		if c <= ' ' || c >= 0x7F || c == '"' || c == '%' {
-			b.Grow(len(s) + 2)
+		if needsEscape(c) {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&0xF])
@@ -118,6 +149,9 @@ func PercentEncode(s string) string {
 	}
 	return b.String()
 }
+
+// needsEscape says whether PercentEncode encodes byte c.
+func needsEscape(c byte) bool { return c <= ' ' || c >= 0x7F || c == '"' || c == '%' }
 
 // DecodeHeaderValue undoes PercentEncode: it first unescapes a double-quoted
 // value (RFC 7230 §3.2.6, for older senders), then percent-decodes once
