@@ -149,7 +149,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{
 		Name: cfg.StreamName, Prefix: cfg.SubjectPrefix, Replicas: cfg.StreamReplicas,
-		MaxAge: cfg.StreamMaxAge, DuplicateWindow: cfg.DuplicateWindow, Logger: logger,
+		MaxAge: cfg.StreamMaxAge, DuplicateWindow: cfg.DuplicateWindow, Logger: logger, Metrics: metrics,
 	}); err != nil {
 		return fmt.Errorf("event stream: %w", err)
 	}
@@ -160,7 +160,9 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("event publisher: %w", err)
 	}
-	store, err := state.Open(ctx, js, state.Config{Bucket: cfg.StateBucket, Replicas: cfg.StreamReplicas, Logger: logger})
+	store, err := state.Open(ctx, js, state.Config{
+		Bucket: cfg.StateBucket, Replicas: cfg.StreamReplicas, Logger: logger, Metrics: metrics,
+	})
 	if err != nil {
 		return fmt.Errorf("state store: %w", err)
 	}
@@ -168,7 +170,9 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	var leases *state.Leases
 	owner := state.NewOwnerID()
 	if cfg.LeaseTTL > 0 {
-		if leases, err = state.OpenLeases(ctx, js, state.LeasesConfig{Bucket: cfg.LeaseBucket, Replicas: cfg.StreamReplicas, Logger: logger}); err != nil {
+		if leases, err = state.OpenLeases(ctx, js, state.LeasesConfig{
+			Bucket: cfg.LeaseBucket, Replicas: cfg.StreamReplicas, Logger: logger, Metrics: metrics,
+		}); err != nil {
 			return fmt.Errorf("lease bucket: %w", err)
 		}
 	}

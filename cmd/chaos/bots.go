@@ -71,7 +71,10 @@ func (w *world) rerouteLater(id string) {
 		if harness.Sleep(w.cmdCtx, rerouteAfter) != nil {
 			return
 		}
-		if c, ok := w.led.reroute(id); ok {
+		switch c, posted, ok := w.led.reroute(id); {
+		case ok && posted:
+			w.logf("command %s: chat_not_found at its agent, but its line is in the chat's history: posted before the chat moved", id)
+		case ok:
 			w.logf("command %s: chat_not_found at its agent; sent again as %s to %s", id, c.id, c.agent)
 			w.send(c)
 		}

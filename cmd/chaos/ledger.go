@@ -45,6 +45,9 @@ type ledger struct {
 
 	cmds     map[string]*command
 	rerouted int
+	// postedBeforeMove: commands that failed with chat_not_found whose
+	// line was in the chat's history, so not sent again.
+	postedBeforeMove int
 }
 
 // chatLedger is one visitor chat.
@@ -54,7 +57,8 @@ type chatLedger struct {
 	posted     []string // visitor texts, in the order posted
 	ended      bool
 	violations int
-	seen       map[string]int // visitor text → unique events with it, under any agent
+	seen       map[string]int  // visitor text → unique events with it, under any agent
+	answers    map[string]bool // agent line texts seen, under any agent
 	// streams are the chat's events under each agent that held it: a chat
 	// the simulator requeued to another agent (its agent session was
 	// reaped) is published again, whole, under the new agent's ids.
@@ -116,7 +120,7 @@ func newLedger() *ledger {
 func (l *ledger) chat(id string) *chatLedger {
 	c := l.chats[id]
 	if c == nil {
-		c = &chatLedger{id: id, seen: map[string]int{}, streams: map[string]*agentStream{}}
+		c = &chatLedger{id: id, seen: map[string]int{}, answers: map[string]bool{}, streams: map[string]*agentStream{}}
 		l.chats[id] = c
 	}
 	return c
@@ -168,18 +172,28 @@ func (l *ledger) commandSent(c command) {
 // reroute supersedes command id when it failed with chat_not_found, and
 // returns the command to send instead: the same text under a new id to
 // the agent that holds the chat now (the one whose events came last).
-func (l *ledger) reroute(id string) (command, bool) {
+// When the chat's history (as its new agent published it) already holds
+// the command's line, an earlier try posted it before the chat moved: the
+// command is done, and sending it again would post it twice. That is what
+// a bot must check too, as the bridge cannot (the old agent may no longer
+// read the chat).
+func (l *ledger) reroute(id string) (next command, posted, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.cmds[id]
 	if c == nil || c.ok || c.superseded || c.lastErr != "chat_not_found" {
-		return command{}, false
+		return command{}, false, false
+	}
+	if l.chat(c.chat).answers[c.text] {
+		c.ok = true
+		l.postedBeforeMove++
+		return command{}, true, true
 	}
 	c.superseded = true
 	n := command{id: fmt.Sprintf("%s~%d", c.id, l.rerouted), chat: c.chat, agent: l.chat(c.chat).agent, text: c.text, durable: c.durable}
 	l.rerouted++
 	l.cmds[n.id] = &n
-	return n, true
+	return n, false, true
 }
 
 // commandOutcome records a reply or command.result of command id.
@@ -282,6 +296,9 @@ func (l *ledger) line(o observed, d events.LineData) string {
 		c.violations++
 	}
 	st.lastSeq, st.lastLineID = max(st.lastSeq, o.seq), max(st.lastLineID, d.EventID)
+	if d.Source == "agent" {
+		c.answers[d.Text] = true
+	}
 	if d.Source != "visitor" {
 		return ""
 	}
@@ -364,30 +381,44 @@ type lineTime struct {
 
 // summary is the verdict's figures.
 type summary struct {
-	posted         int // visitor lines posted
-	lineEvents     int // unique line events (visitor, agent, system)
-	visitorSeen    int // posted visitor lines seen at least once
-	missing        int // posted visitor lines never seen
-	dupIDs         int // CloudEvent ids stored twice
-	dupTexts       int // visitor lines stored again under another id
-	redelivered    int // deliveries of a stream sequence already seen (not a duplicate)
-	deliveries     int
-	orderViolation int
-	chats          int
-	chatsEnded     int
-	transcripts    int // ended chats with exactly one transcript
-	trMissing      int // ended chats without one
-	trDoubled      int // chats with more than one
-	trIncomplete   int // transcripts whose visitor lines are not exactly the posted ones
-	cmdsSent       int
-	cmdsDurable    int
-	cmdsOK         int
-	cmdsRerouted   int // failed with chat_not_found, sent again to the chat's new agent
-	doubledPosts   int // agent lines posted twice at the simulator
-	missingPosts   int // commands answered ok whose line the simulator lacks
-	deadLetters    int
-	failedCodes    map[string]int // last error code of commands never answered ok
-	doubledChats   []string       // each chat with several transcripts, and their agents
+	posted           int // visitor lines posted
+	lineEvents       int // unique line events (visitor, agent, system)
+	visitorSeen      int // posted visitor lines seen at least once
+	missing          int // posted visitor lines never seen
+	dupIDs           int // CloudEvent ids stored twice
+	dupTexts         int // visitor lines stored again under another id
+	redelivered      int // deliveries of a stream sequence already seen (not a duplicate)
+	deliveries       int
+	orderViolation   int
+	chats            int
+	chatsEnded       int
+	transcripts      int // ended chats with exactly one transcript
+	trMissing        int // ended chats without one
+	trDoubled        int // chats with more than one
+	trIncomplete     int // transcripts whose visitor lines are not exactly the posted ones
+	cmdsSent         int
+	cmdsDurable      int
+	cmdsOK           int
+	cmdsRerouted     int // failed with chat_not_found, sent again to the chat's new agent
+	postedBeforeMove int // failed with chat_not_found, their line already in the chat's history
+	doubledPosts     int // agent lines posted twice at the simulator
+	missingPosts     int // commands answered ok whose line the simulator lacks
+	deadLetters      int
+	failedCodes      map[string]int // last error code of commands never answered ok
+	doubledChats     []string       // each chat with several transcripts, and their agents
+	doubledTexts     []string       // each agent line posted twice, and the commands of its text
+}
+
+// commandsOf names the commands that sent text, with their agent.
+func (l *ledger) commandsOf(text string) []string {
+	var out []string
+	for _, c := range l.cmds {
+		if c.text == text {
+			out = append(out, c.id+" to "+c.agent)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // doubledNote names chat c and the agent and id of each of its transcripts.
@@ -406,7 +437,7 @@ func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) s
 	defer l.mu.Unlock()
 	s := summary{
 		lineEvents: l.lineEvents, dupIDs: l.dupIDs, dupTexts: l.dupTexts, redelivered: l.redelivery,
-		deliveries: l.deliveries, deadLetters: deadLetters, chats: len(l.chats), failedCodes: map[string]int{},
+		deliveries: l.deliveries, postedBeforeMove: l.postedBeforeMove, deadLetters: deadLetters, chats: len(l.chats), failedCodes: map[string]int{},
 	}
 	for _, c := range l.chats {
 		s.posted += len(c.posted)
@@ -443,9 +474,10 @@ func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) s
 			counts[t]++
 		}
 	}
-	for _, n := range counts {
+	for t, n := range counts {
 		if n > 1 {
 			s.doubledPosts += n - 1
+			s.doubledTexts = append(s.doubledTexts, fmt.Sprintf("%q ×%d (commands %s)", t, n, strings.Join(l.commandsOf(t), ", ")))
 		}
 	}
 	for _, c := range l.cmds {

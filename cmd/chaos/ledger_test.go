@@ -164,11 +164,11 @@ func TestVerdictRequeuedChat(t *testing.T) {
 	// counts.
 	f.l.commandSent(command{id: "late", chat: f.chat, agent: "bot_one", text: "answer late"})
 	f.l.commandOutcome("late", false, "chat_not_found")
-	n, ok := f.l.reroute("late")
-	if !ok || n.agent != "bot_two" || n.text != "answer late" || n.id == "late" {
+	n, posted, ok := f.l.reroute("late")
+	if !ok || posted || n.agent != "bot_two" || n.text != "answer late" || n.id == "late" {
 		t.Fatalf("reroute = %+v, %v; want the same text under a new id to bot_two", n, ok)
 	}
-	if _, again := f.l.reroute("late"); again {
+	if _, _, again := f.l.reroute("late"); again {
 		t.Error("a command rerouted twice")
 	}
 	f.l.commandOutcome(n.id, true, "")
@@ -323,8 +323,8 @@ func TestChatNotSettledUntilRerouted(t *testing.T) {
 		t.Errorf("unanswered = %d, want 1 (the command awaiting its reroute)", unanswered)
 	}
 	f.l.chat(f.chat).agent = "bot_two"
-	next, ok := f.l.reroute("cmd-1")
-	if !ok || next.agent != "bot_two" {
+	next, posted, ok := f.l.reroute("cmd-1")
+	if !ok || posted || next.agent != "bot_two" {
 		t.Fatalf("reroute = %+v, %v; want a command to bot_two", next, ok)
 	}
 	if f.l.settled(f.chat) {
@@ -333,5 +333,31 @@ func TestChatNotSettledUntilRerouted(t *testing.T) {
 	f.l.commandOutcome(next.id, true, "")
 	if !f.l.settled(f.chat) {
 		t.Error("not settled once the rerouted command was answered")
+	}
+}
+
+// A command whose chat moved after an earlier try posted its line is not
+// sent again: the line is in the history the new agent published.
+func TestRerouteSkipsALinePostedBeforeTheMove(t *testing.T) {
+	f := newFixture(t, 1)
+	f.visitorLine(1)
+	f.l.commandSent(command{id: "cmd-1", chat: f.chat, agent: f.agent, text: "answer cmd-1"})
+	f.agent = "bot_two"
+	f.deliver("two/C1/1", 1, 1, "visitor", text(1))
+	f.deliver("two/C1/2", 2, 2, "agent", "answer cmd-1") // bot_one's post, in the history
+	f.l.commandOutcome("cmd-1", false, "chat_not_found")
+	if _, posted, ok := f.l.reroute("cmd-1"); !ok || !posted {
+		t.Fatalf("reroute: posted %v, ok %v; want the line found in the history", posted, ok)
+	}
+	if !f.l.settled(f.chat) {
+		t.Error("not settled: the command's line is posted")
+	}
+	f.l.ended(f.chat)
+	f.seq++
+	f.l.event(observed{streamSeq: f.seq, id: "two/C1/transcript", typ: events.ChatTranscript, chat: f.chat,
+		data: events.TranscriptData{Lines: []events.LineData{{EventID: 1, Text: text(1), Source: "visitor"}}}})
+	s := f.l.summarize(map[string][]string{f.chat: {"answer cmd-1"}}, 0)
+	if fails := s.failures(); len(fails) > 0 || s.postedBeforeMove != 1 || s.cmdsRerouted != 0 {
+		t.Errorf("failures %v, posted before the move %d, rerouted %d; want none, 1, 0", fails, s.postedBeforeMove, s.cmdsRerouted)
 	}
 }

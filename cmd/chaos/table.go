@@ -36,8 +36,9 @@ func printTable(w io.Writer, r report) {
 	row("per-chat order violations (seq, event id)", s.orderViolation)
 	row("transcripts: exactly one / missing / several / incomplete", fmt.Sprintf("%d / %d / %d / %d", s.transcripts, s.trMissing, s.trDoubled, s.trIncomplete))
 	row("commands sent (durable) / answered ok", fmt.Sprintf("%d (%d) / %d", s.cmdsSent, s.cmdsDurable, s.cmdsOK))
-	if s.cmdsRerouted > 0 {
+	if s.cmdsRerouted > 0 || s.postedBeforeMove > 0 {
 		row("commands sent again to a requeued chat's new agent (chat_not_found)", s.cmdsRerouted)
+		row("commands whose chat moved after their line was posted (found in its history, not sent again)", s.postedBeforeMove)
 	}
 	if len(s.failedCodes) > 0 {
 		var parts []string
@@ -62,6 +63,9 @@ func printTable(w io.Writer, r report) {
 		fmt.Fprintf(w, "\nchaos: FAILED: %s\n", strings.Join(f, "; "))
 		for _, c := range s.doubledChats {
 			fmt.Fprintf(w, "chaos: several transcripts: %s\n", c)
+		}
+		for _, t := range s.doubledTexts {
+			fmt.Fprintf(w, "chaos: posted twice: %s\n", t)
 		}
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/jsretry"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/lpbridge/lpbridge/internal/tracing"
 )
 
@@ -139,7 +140,7 @@ func (c *Consumer) run(ctx context.Context) error {
 	// On a NATS cluster that is still electing leaders these wait (see
 	// jsretry) instead of stopping the consumer for good.
 	var res *results
-	err := jsretry.Do(ctx, c.logger, "create KV bucket "+c.cfg.ResultsBucket, func(ctx context.Context) error {
+	err := jsretry.Do(ctx, c.retries(), telemetry.JetStreamCreate, "create KV bucket "+c.cfg.ResultsBucket, func(ctx context.Context) error {
 		var err error
 		res, err = openResults(ctx, c.js, c.cfg, c.owner)
 		return err
@@ -148,7 +149,7 @@ func (c *Consumer) run(ctx context.Context) error {
 		return fmt.Errorf("commands: %w", err)
 	}
 	c.results = res
-	if err := jsretry.Do(ctx, c.logger, "create stream "+c.cfg.DLQStreamName, func(ctx context.Context) error {
+	if err := jsretry.Do(ctx, c.retries(), telemetry.JetStreamCreate, "create stream "+c.cfg.DLQStreamName, func(ctx context.Context) error {
 		return ensureDeadLetterStream(ctx, c.js, c.cfg)
 	}); err != nil {
 		return fmt.Errorf("commands: %w", err)
@@ -205,4 +206,10 @@ func (c *Consumer) subscribe(ctx context.Context) (subs func() []*nats.Subscript
 func (c *Consumer) ownership() OwnershipSource {
 	o, _ := c.sessions.(OwnershipSource)
 	return o
+}
+
+// retries is where the consumer's JetStream retries are told: its log and
+// its metrics.
+func (c *Consumer) retries() jsretry.Reporter {
+	return jsretry.Reporter{Logger: c.logger, Metrics: c.cfg.Metrics}
 }

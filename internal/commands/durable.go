@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -38,7 +39,7 @@ type durable struct {
 // it until stop. A command runs detached from ctx: shutdown stops taking
 // commands, not the one being run.
 func (c *Consumer) startDurable(ctx context.Context) (*durable, error) {
-	if err := jsretry.Do(ctx, c.logger, "create stream "+c.cfg.StreamName, func(ctx context.Context) error {
+	if err := jsretry.Do(ctx, c.retries(), telemetry.JetStreamCreate, "create stream "+c.cfg.StreamName, func(ctx context.Context) error {
 		_, err := ensureCommandStream(ctx, c.js, c.cfg)
 		return err
 	}); err != nil {

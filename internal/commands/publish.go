@@ -8,6 +8,7 @@ import (
 
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // published publishes the outcome as a command.result event, for
@@ -69,7 +70,7 @@ func (c *Consumer) publishResult(ctx context.Context, out outcome) {
 	// While the stream elects a leader it answers "no responders" at once:
 	// retried, or a durable command's only outcome would be lost. A retry
 	// after a timeout is safe: the event's id is its Nats-Msg-Id.
-	err := jsretry.Do(pctx, c.logger, "publish command.result", func(actx context.Context) error {
+	err := jsretry.Do(pctx, c.retries(), telemetry.JetStreamPublish, "publish command.result", func(actx context.Context) error {
 		return c.pub.Publish(actx, ev)
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // Durable commands are routed to the agent's owner too. Every replica pulls
@@ -150,7 +151,7 @@ const skipCountTimeout = 10 * time.Second
 func (c *Consumer) skipDelivery(ctx context.Context, d *delivery) {
 	if d.pos.seq > 0 {
 		sctx, cancel := context.WithTimeout(ctx, skipCountTimeout)
-		err := jsretry.Do(sctx, c.logger, "count a skipped durable command", func(actx context.Context) error {
+		err := jsretry.Do(sctx, c.retries(), telemetry.JetStreamKV, "count a skipped durable command", func(actx context.Context) error {
 			return c.results.skip(actx, c.skipKey(d.pos), d.pos)
 		})
 		cancel()
@@ -175,7 +176,7 @@ func (c *Consumer) tries(ctx context.Context, d *delivery) (tries uint64, skipKe
 	key := c.skipKey(d.pos)
 	var n uint64
 	sctx, cancel := context.WithTimeout(ctx, skipCountTimeout)
-	err := jsretry.Do(sctx, c.logger, "read the skip count of a durable command", func(actx context.Context) error {
+	err := jsretry.Do(sctx, c.retries(), telemetry.JetStreamKV, "read the skip count of a durable command", func(actx context.Context) error {
 		var err error
 		n, err = c.results.skipped(actx, key, d.pos)
 		return err

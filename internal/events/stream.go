@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -50,6 +51,9 @@ type StreamConfig struct {
 	// Logger receives a warning for every retry while JetStream is not
 	// ready (see EnsureStream). Default slog.Default().
 	Logger *slog.Logger
+	// Metrics counts those retries (lpbridge_jetstream_retries_total).
+	// Optional: nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 func (c *StreamConfig) setDefaults() {
@@ -135,7 +139,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 		Duplicates:  cfg.DuplicateWindow,
 	}
 	var st jetstream.Stream
-	err := jsretry.Do(ctx, cfg.Logger, "create stream "+cfg.Name, func(ctx context.Context) error {
+	err := jsretry.Do(ctx, jsretry.Reporter{Logger: cfg.Logger, Metrics: cfg.Metrics}, telemetry.JetStreamCreate, "create stream "+cfg.Name, func(ctx context.Context) error {
 		var err error
 		st, err = js.CreateOrUpdateStream(ctx, scfg)
 		return err

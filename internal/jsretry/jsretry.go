@@ -22,6 +22,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 )
 
 // Backoff between attempts: an election takes a few seconds, so the first
@@ -114,28 +116,47 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Do runs op until it succeeds, fails with an error that is not
-// Unavailable, or ctx ends; each attempt gets at most AttemptTimeout (a
-// timed-out attempt counts as Unavailable, so op must be safe to repeat
-// after one). It waits Wait(attempt) between attempts and
-// logs every retry as a warning naming what is retried. The error returned
-// after ctx ended wraps ctx's error and the last one of op.
-func Do(ctx context.Context, logger *slog.Logger, what string, op func(context.Context) error) error {
-	if logger == nil {
-		logger = slog.Default()
+// Reporter is where retries are told: a warning in Logger, a count in
+// Metrics (lpbridge_jetstream_retries_total).
+type Reporter struct {
+	Logger  *slog.Logger       // nil: slog.Default()
+	Metrics *telemetry.Metrics // nil: not counted
+}
+
+// Retried tells r of the retry number attempt of what (of kind op, a
+// telemetry.JetStream* label), which failed with err, after wait.
+func (r Reporter) Retried(op, what string, err error, attempt int, wait time.Duration) {
+	r.Metrics.JetStreamRetried(op)
+	r.logger().Warn("jetstream not ready; retrying", "op", what, "err", err, "attempt", attempt, "wait", wait)
+}
+
+func (r Reporter) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.Default()
 	}
+	return r.Logger
+}
+
+// Do runs fn until it succeeds, fails with an error that is not
+// Unavailable, or ctx ends; each attempt gets at most AttemptTimeout (a
+// timed-out attempt counts as Unavailable, so fn must be safe to repeat
+// after one). It waits Wait(attempt) between attempts and tells r of every
+// retry, naming what is retried; op is its kind (a telemetry.JetStream*
+// label). The error returned after ctx ended wraps ctx's error and the
+// last one of fn.
+func Do(ctx context.Context, r Reporter, op, what string, fn func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, AttemptTimeout)
-		err := op(actx)
+		err := fn(actx)
 		cancel()
 		if err == nil || !Unavailable(ctx, err) {
 			if err == nil && attempt > 1 {
-				logger.Info("jetstream ready again", "op", what, "attempts", attempt)
+				r.logger().Info("jetstream ready again", "op", what, "attempts", attempt)
 			}
 			return err
 		}
 		wait := Wait(attempt)
-		logger.Warn("jetstream not ready; retrying", "op", what, "err", err, "attempt", attempt, "wait", wait)
+		r.Retried(op, what, err, attempt, wait)
 		if !Sleep(ctx, wait) {
 			return fmt.Errorf("%s: %w (last attempt: %w)", what, ctx.Err(), err)
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
+	"github.com/lpbridge/lpbridge/internal/telemetry/telemetrytest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -56,9 +58,10 @@ func TestWait(t *testing.T) {
 
 func TestDo(t *testing.T) {
 	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
+	m := telemetry.NewMetrics(telemetry.WithoutRuntimeMetrics())
+	r := jsretry.Reporter{Logger: slog.New(slog.DiscardHandler), Metrics: m}
 	n := 0
-	err := jsretry.Do(ctx, logger, "op", func(context.Context) error {
+	err := jsretry.Do(ctx, r, telemetry.JetStreamKV, "op", func(context.Context) error {
 		if n++; n < 3 {
 			return nats.ErrNoResponders
 		}
@@ -67,14 +70,17 @@ func TestDo(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("Do = %v after %d attempts; want nil after 3", err, n)
 	}
+	if got := telemetrytest.Value(t, m, "lpbridge_jetstream_retries_total", map[string]string{"op": "kv"}); got != 2 {
+		t.Errorf("kv retries counted = %v, want 2", got)
+	}
 	refused := errors.New("refused")
 	n = 0
-	if err := jsretry.Do(ctx, logger, "op", func(context.Context) error { n++; return refused }); !errors.Is(err, refused) || n != 1 {
+	if err := jsretry.Do(ctx, r, telemetry.JetStreamKV, "op", func(context.Context) error { n++; return refused }); !errors.Is(err, refused) || n != 1 {
 		t.Errorf("Do = %v after %d attempts; want the refusal after 1", err, n)
 	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	err = jsretry.Do(short, logger, "create stream X", func(context.Context) error { return nats.ErrNoResponders })
+	err = jsretry.Do(short, r, telemetry.JetStreamCreate, "create stream X", func(context.Context) error { return nats.ErrNoResponders })
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, nats.ErrNoResponders) {
 		t.Errorf("Do after ctx ended = %v; want ctx's error and the last one", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -61,6 +62,9 @@ type LeasesConfig struct {
 	// Logger receives a warning for every retry while JetStream is not
 	// ready (see OpenLeases). Default slog.Default().
 	Logger *slog.Logger
+	// Metrics counts those retries (lpbridge_jetstream_retries_total).
+	// Optional: nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 func (c *LeasesConfig) setDefaults() {
@@ -130,7 +134,7 @@ func OpenLeases(ctx context.Context, js jetstream.JetStream, cfg LeasesConfig) (
 		Storage:        cfg.Storage,
 		LimitMarkerTTL: leaseMarkerTTL,
 	}
-	kv, keyTTL, err := openBucket(ctx, js, kvcfg, cfg.Logger)
+	kv, keyTTL, err := openBucket(ctx, js, kvcfg, jsretry.Reporter{Logger: cfg.Logger, Metrics: cfg.Metrics})
 	if err != nil {
 		return nil, fmt.Errorf("state: open lease bucket %s: %w", cfg.Bucket, err)
 	}
@@ -172,7 +176,7 @@ func (ls *Leases) Acquire(ctx context.Context, account, agent, owner string, ttl
 		opts = append(opts, jetstream.KeyTTL(ttl))
 	}
 	var rev uint64
-	err = retry(ctx, false, func(ctx context.Context) error {
+	err = retry(ctx, ls.cfg.Metrics, false, func(ctx context.Context) error {
 		var err error
 		rev, err = ls.kv.Create(ctx, key, b, opts...)
 		return err
@@ -216,7 +220,7 @@ func (ls *Leases) Acquire(ctx context.Context, account, agent, owner string, ttl
 
 // get reads and decodes a lease key.
 func (ls *Leases) get(ctx context.Context, key string) (LeaseRecord, uint64, bool, error) {
-	entry, err := getEntry(ctx, ls.kv, key)
+	entry, err := getEntry(ctx, ls.cfg.Metrics, ls.kv, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return LeaseRecord{}, 0, false, nil
 	}
@@ -242,7 +246,7 @@ func (ls *Leases) write(ctx context.Context, key string, rec LeaseRecord, rev ui
 		return 0, fmt.Errorf("state: encode %s: %w", key, err)
 	}
 	var next uint64
-	err = retry(ctx, false, func(ctx context.Context) error {
+	err = retry(ctx, ls.cfg.Metrics, false, func(ctx context.Context) error {
 		if !ls.keyTTL {
 			var err error
 			next, err = ls.kv.Update(ctx, key, b, rev)
@@ -359,7 +363,7 @@ func (l *Lease) Release(ctx context.Context) error {
 		if l.ls.keyTTL {
 			opts = append(opts, jetstream.PurgeTTL(leaseMarkerTTL))
 		}
-		err := retry(ctx, false, func(ctx context.Context) error { return l.ls.kv.Purge(ctx, l.key, opts...) })
+		err := retry(ctx, l.ls.cfg.Metrics, false, func(ctx context.Context) error { return l.ls.kv.Purge(ctx, l.key, opts...) })
 		if err == nil {
 			break
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/jsretry"
+	"github.com/lpbridge/lpbridge/internal/telemetry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	// Logger receives a warning for every retry while JetStream is not
 	// ready (see Open). Default slog.Default().
 	Logger *slog.Logger
+	// Metrics counts those retries (lpbridge_jetstream_retries_total).
+	// Optional: nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -115,7 +119,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 	if cfg.TTL > 0 {
 		kvcfg.LimitMarkerTTL = markerTTL
 	}
-	kv, keyTTL, err := openBucket(ctx, js, kvcfg, cfg.Logger)
+	kv, keyTTL, err := openBucket(ctx, js, kvcfg, jsretry.Reporter{Logger: cfg.Logger, Metrics: cfg.Metrics})
 	if err != nil {
 		return nil, fmt.Errorf("state: open bucket %s: %w", cfg.Bucket, err)
 	}
@@ -131,8 +135,8 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 // without per-message TTLs (before NATS 2.11) refuses LimitMarkerTTL; the
 // bucket is then made without it, and keyTTL reports whether per-key TTLs
 // are available.
-func openBucket(ctx context.Context, js jetstream.JetStream, kvcfg jetstream.KeyValueConfig, logger *slog.Logger) (kv jetstream.KeyValue, keyTTL bool, err error) {
-	err = jsretry.Do(ctx, logger, "create KV bucket "+kvcfg.Bucket, func(ctx context.Context) error {
+func openBucket(ctx context.Context, js jetstream.JetStream, kvcfg jetstream.KeyValueConfig, r jsretry.Reporter) (kv jetstream.KeyValue, keyTTL bool, err error) {
+	err = jsretry.Do(ctx, r, telemetry.JetStreamCreate, "create KV bucket "+kvcfg.Bucket, func(ctx context.Context) error {
 		var err error
 		kv, err = js.CreateOrUpdateKeyValue(ctx, kvcfg)
 		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
@@ -193,7 +197,7 @@ func (s *Store) DeleteCursor(ctx context.Context, account, agent, chatID string)
 		opts = append(opts, jetstream.PurgeTTL(markerTTL))
 	}
 	// Purging twice removes nothing more: retried like a put.
-	if err := retry(ctx, true, func(ctx context.Context) error { return s.kv.Purge(ctx, key, opts...) }); err != nil {
+	if err := retry(ctx, s.cfg.Metrics, true, func(ctx context.Context) error { return s.kv.Purge(ctx, key, opts...) }); err != nil {
 		return fmt.Errorf("state: delete %s: %w", key, err)
 	}
 	return nil
@@ -253,7 +257,7 @@ func (s *Store) SaveAgentState(ctx context.Context, account, agent string, a Age
 }
 
 func (s *Store) get(ctx context.Context, key string, v any) (bool, error) {
-	entry, err := getEntry(ctx, s.kv, key)
+	entry, err := getEntry(ctx, s.cfg.Metrics, s.kv, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
 	}
@@ -278,7 +282,7 @@ func (s *Store) put(ctx context.Context, key string, v any, ttl time.Duration) e
 		return fmt.Errorf("state: encode %s: %w", key, err)
 	}
 	if ttl <= 0 {
-		if err := retry(ctx, true, func(ctx context.Context) error {
+		if err := retry(ctx, s.cfg.Metrics, true, func(ctx context.Context) error {
 			_, err := s.kv.Put(ctx, key, b)
 			return err
 		}); err != nil {
@@ -286,7 +290,7 @@ func (s *Store) put(ctx context.Context, key string, v any, ttl time.Duration) e
 		}
 		return nil
 	}
-	if err := retry(ctx, true, func(ctx context.Context) error {
+	if err := retry(ctx, s.cfg.Metrics, true, func(ctx context.Context) error {
 		msg := &nats.Msg{Subject: "$KV." + s.cfg.Bucket + "." + key, Data: b}
 		_, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgTTL(ttl))
 		return err
@@ -297,9 +301,9 @@ func (s *Store) put(ctx context.Context, key string, v any, ttl time.Duration) e
 }
 
 // getEntry reads key, retrying while the bucket cannot answer.
-func getEntry(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
+func getEntry(ctx context.Context, m *telemetry.Metrics, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
 	var entry jetstream.KeyValueEntry
-	err := retry(ctx, true, func(ctx context.Context) error {
+	err := retry(ctx, m, true, func(ctx context.Context) error {
 		var err error
 		entry, err = kv.Get(ctx, key)
 		return err
@@ -308,11 +312,12 @@ func getEntry(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream
 }
 
 // retry runs op again while JetStream cannot answer (jsretry.Unavailable),
-// with backoff, for up to kvRetryFor or until ctx ends. When idempotent is
+// with backoff, for up to kvRetryFor or until ctx ends, and counts each
+// retry in m. When idempotent is
 // false, an Ambiguous failure (the write may have been applied) is not
 // retried but returned, for the caller to read the key back. An error
 // JetStream was unavailable with is returned wrapped in ErrUnavailable.
-func retry(ctx context.Context, idempotent bool, op func(context.Context) error) error {
+func retry(ctx context.Context, m *telemetry.Metrics, idempotent bool, op func(context.Context) error) error {
 	deadline := time.Now().Add(kvRetryFor)
 	for attempt := 1; ; attempt++ {
 		err := op(ctx)
@@ -326,7 +331,11 @@ func retry(ctx context.Context, idempotent bool, op func(context.Context) error)
 			return err
 		}
 		wait := jsretry.Wait(attempt)
-		if (!idempotent && jsretry.Ambiguous(err)) || time.Now().Add(wait).After(deadline) || !jsretry.Sleep(ctx, wait) {
+		if (!idempotent && jsretry.Ambiguous(err)) || time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		m.JetStreamRetried(telemetry.JetStreamKV)
+		if !jsretry.Sleep(ctx, wait) {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 	}

@@ -54,6 +54,8 @@ type Metrics struct {
 	decodeSkipped                          *prometheus.CounterVec
 	storedAfterFailure                     prometheus.Counter
 	publishBusy                            *busyClock
+	jsOps                                  labelSet
+	jsRetries                              *prometheus.CounterVec
 }
 
 // NewMetrics creates every collector and registers it, with the Go runtime
@@ -152,6 +154,16 @@ func NewMetrics(opts ...Option) *Metrics {
 		Namespace: namespace, Name: "events_stored_after_failure_total",
 		Help: "Events JetStream stored although an earlier event of the same publish failed: that chat's events may be out of order in the stream.",
 	})
+	jetStreamOps := []string{JetStreamCreate, JetStreamKV, JetStreamPublish}
+	m.jsOps = newLabelSet(jetStreamOps)
+	m.jsRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "jetstream_retries_total",
+		Help: "JetStream requests tried again because JetStream could not answer (no leader, no responders, a timeout), by operation: create (a stream or bucket), kv (a cursor, lease or command result), publish (a command.result event).",
+	}, []string{"op"})
+	for _, op := range jetStreamOps {
+		m.jsRetries.WithLabelValues(op) // every series from the start, at 0
+	}
+	m.reg.MustRegister(m.jsRetries)
 	m.reg.MustRegister(m.storedAfterFailure, prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Namespace: namespace, Name: "event_publish_busy_seconds_total",
 		Help: "Time during which at least one event publish (encode, send, wait for every ack) was in flight; events published ÷ this is the publish rate while publishing.",
@@ -289,6 +301,23 @@ func (m *Metrics) PublishStarted() (done func()) {
 		return func() {}
 	}
 	return m.publishBusy.start()
+}
+
+// The op labels of JetStreamRetried.
+const (
+	JetStreamCreate  = "create"  // creating or updating a stream or KV bucket
+	JetStreamKV      = "kv"      // reading or writing a KV key
+	JetStreamPublish = "publish" // publishing an event
+)
+
+// JetStreamRetried counts one retry of a JetStream request of kind op
+// (JetStreamCreate, JetStreamKV or JetStreamPublish; anything else is
+// "other").
+func (m *Metrics) JetStreamRetried(op string) {
+	if m == nil {
+		return
+	}
+	m.jsRetries.WithLabelValues(m.jsOps.norm(op)).Inc()
 }
 
 // EventsStoredAfterFailure counts n events JetStream stored although an

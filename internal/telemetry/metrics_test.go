@@ -25,6 +25,7 @@ func exercise(m *telemetry.Metrics) {
 	m.AddChatsActive(2)
 	m.ObserveCursorLag(2 * time.Second)
 	m.PublishStarted()()
+	m.JetStreamRetried(telemetry.JetStreamKV)
 	m.EventsStoredAfterFailure(1)
 }
 
@@ -47,6 +48,7 @@ func wantNames() []string {
 		"lpbridge_cursor_lag_seconds",
 		"lpbridge_event_publish_busy_seconds_total",
 		"lpbridge_events_stored_after_failure_total",
+		"lpbridge_jetstream_retries_total",
 	}
 }
 
