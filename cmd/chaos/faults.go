@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -253,12 +254,24 @@ type simFault struct {
 	Status       int    `json:"status,omitempty"`
 	RetryAfter   string `json:"retryAfter,omitempty"`
 	Count        int    `json:"count,omitempty"`
-	Latency      string `json:"latency,omitempty"`
-	Drop         bool   `json:"drop,omitempty"`
-	AfterHandle  bool   `json:"afterHandle,omitempty"`
+	Latency      string  `json:"latency,omitempty"`
+	Drop         bool    `json:"drop,omitempty"`
+	AfterHandle  bool    `json:"afterHandle,omitempty"`
+	Rate         float64 `json:"rate,omitempty"`
 }
 
-// simulatorFaults injects, every simFaultEvery, one of: a few 5xx, a 429
+// standingFaults hold for the whole run: 10 % of the requests answer 5xx,
+// half of them before the service acted (503) and half after it did (502,
+// the answer to a send whose line is posted).
+func standingFaults() []simFault {
+	return []simFault{
+		{Status: 503, Rate: 0.05, Count: math.MaxInt32},
+		{Status: 502, Rate: 0.05 / 0.95, Count: math.MaxInt32, AfterHandle: true}, // of the 95 % the first spared
+	}
+}
+
+// simulatorFaults sets the standing faults, then injects, every
+// simFaultEvery, one of: a few 5xx, a 429
 // burst with Retry-After, latency up to 3 s, dropped connections (also
 // after the request was handled: the ambiguous send), an expired login or
 // a reaped agent session of a random agent.
@@ -268,6 +281,11 @@ type simFault struct {
 // backoff (2 min, LivePerson's §9 outer loop) make it wait those 2 minutes
 // on purpose, which would measure that policy rather than the faults.
 func (w *world) simulatorFaults(ctx context.Context) {
+	for _, f := range standingFaults() {
+		if err := w.simPost(ctx, w.simURL+"/sim/faults", f, nil); err != nil {
+			w.logf("simulator fault %d at rate %.2f: %v", f.Status, f.Rate, err)
+		}
+	}
 	lastHit := map[int]time.Time{}
 	for {
 		if harness.Sleep(ctx, w.between(simFaultEvery/2, simFaultEvery*3/2)) != nil {

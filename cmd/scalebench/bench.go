@@ -57,6 +57,8 @@ type result struct {
 	nats          usage
 	benchCPU      time.Duration // the bench's own (lines, subscriber): it shares the machine
 	rawPublish    float64       // raw JetStream async publishes acknowledged per second
+	pubBurst      float64       // events per second of the publisher burst (publisherBurst)
+	pubBurstRaw   float64       // raw async publishes per second, alternating with it
 	lpRequests    float64
 	polls         float64
 	lineEvents    int
@@ -251,6 +253,9 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	}
 	// After the window, with the bridge idle but running: the same server's ceiling.
 	if res.rawPublish, err = rawPublishRate(ctx, nc); err != nil {
+		return nil, err
+	}
+	if res.pubBurst, res.pubBurstRaw, err = publisherBurst(ctx, nc, o.agents); err != nil {
 		return nil, err
 	}
 	if n := postErrs.Load(); n > 0 {

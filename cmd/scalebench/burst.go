@@ -146,3 +146,19 @@ func printBurst(w io.Writer, b burstResult, rawPublish float64) {
 	fmt.Fprintln(w, "\npublisher busy = time with at least one Publish call in flight (lpbridge_event_publish_busy_seconds_total); "+
 		"the wall time includes posting the lines and the polls that pick them up, spread over the poll interval.")
 }
+
+// printPublisherBurst writes the publisher burst: the bridge's publish
+// path when a burst reaches every agent's poll at once, against raw async
+// publishing alternating with it on the same server.
+func printPublisherBurst(w io.Writer, bridge, raw float64) {
+	ratio := 0.0
+	if raw > 0 {
+		ratio = bridge / raw
+	}
+	fmt.Fprintf(w, "\n| publisher burst (%d chats × %d lines per agent, every agent at once) | bridge events/s | raw JetStream async msg/s | ratio |\n",
+		harness.BurstChats, harness.BurstLines)
+	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintf(w, "| median of %d rounds, up to %d agents | %.0f | %.0f | %.2f |\n", burstRounds, burstMaxAgents, bridge, raw, ratio)
+	fmt.Fprintln(w, "\npublisher burst = the bridge's events.Publisher (encode, async publish, every ack awaited, per-chat order) "+
+		"in the bench process, one Publish call per agent, all at once; the raw publishes alternate with it on the same server.")
+}

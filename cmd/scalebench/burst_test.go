@@ -40,3 +40,11 @@ func TestSubscriberCountsUnseenLines(t *testing.T) {
 		t.Errorf("unseen after one line event = %d, want 1", got)
 	}
 }
+
+func TestPublisherBurstTable(t *testing.T) {
+	var out strings.Builder
+	printPublisherBurst(&out, 60000, 120000)
+	if want := "| 60000 | 120000 | 0.50 |"; !strings.Contains(out.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, out.String())
+	}
+}

@@ -7,6 +7,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/harness"
 )
 
 const (
@@ -55,4 +58,42 @@ func rawPublishRate(ctx context.Context, nc *nats.Conn) (float64, error) {
 		return 0, fmt.Errorf("raw publish: stream holds %d messages, want %d", n, rawMessages)
 	}
 	return rawMessages / elapsed.Seconds(), nil
+}
+
+const (
+	// burstStream and burstPrefix hold the publisher burst's events, apart
+	// from the bridge's stream and its subscriber.
+	burstStream = "SCALEBENCH_BURST"
+	burstPrefix = "scalebench"
+	// burstMaxAgents caps the publisher burst: 1000 agents are 25,000
+	// events at once, more than any poll interval of this machine finds.
+	burstMaxAgents = 1000
+	// burstRounds is how many bursts each side publishes; the median counts.
+	burstRounds = 3
+)
+
+// publisherBurst is the bridge's publish path at full speed: a burst of
+// agents agents (harness.Burst) through an events.Publisher in this
+// process, on the bench's server, alternating with as many raw async
+// publishes. It returns both rates in events per second.
+func publisherBurst(ctx context.Context, nc *nats.Conn, agents int) (bridge, raw float64, err error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, 0, fmt.Errorf("publisher burst: %w", err)
+	}
+	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Name: burstStream, Prefix: burstPrefix}); err != nil {
+		return 0, 0, fmt.Errorf("publisher burst: %w", err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: rawStream, Subjects: []string{"scalebench.raw.>"}}); err != nil {
+		return 0, 0, fmt.Errorf("publisher burst: raw stream: %w", err)
+	}
+	defer func() {
+		_ = js.DeleteStream(context.WithoutCancel(ctx), burstStream)
+		_ = js.DeleteStream(context.WithoutCancel(ctx), rawStream)
+	}()
+	p, err := events.NewPublisher(js, events.PublisherConfig{Prefix: burstPrefix, Stream: burstStream}, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("publisher burst: %w", err)
+	}
+	return harness.BurstRates(ctx, js, p, min(agents, burstMaxAgents), burstRounds, "scalebench.raw")
 }

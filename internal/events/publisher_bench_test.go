@@ -2,16 +2,14 @@ package events_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/natstest"
 )
 
@@ -51,16 +49,16 @@ func BenchmarkPublish(b *testing.B) {
 	}
 }
 
-// BenchmarkBurst is the burst of issue 11 without the polling: every agent
-// has 5 chats with 5 new lines each and all of them publish at once, each
-// with one Publish call, as the pollers do when a tick finds them. Each
-// iteration also publishes the same number of messages of the same size
-// with raw JetStream async publish from one goroutine (the scale bench's
-// ceiling), so the two rates are measured side by side on one server and
-// "ratio" is the bridge's rate over the raw rate.
+// BenchmarkBurst is the burst of issue 11 without the polling: 200 agents
+// with 5 chats of 5 new lines each publish at once, each with one Publish
+// call, as the pollers do when a tick finds them (harness.Burst). Each
+// iteration also publishes as many messages of the same size with raw
+// JetStream async publish from one goroutine (the scale bench's ceiling),
+// so the two rates are measured side by side on one server; "ratio" is the
+// bridge's rate over the raw rate.
 func BenchmarkBurst(b *testing.B) {
-	const agents, perAgent = 200, 25
-	_, nc, js := natstest.RunServer(b)
+	const agents = 200
+	_, _, js := natstest.RunServer(b)
 	ctx := context.Background()
 	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{}); err != nil {
 		b.Fatal(err)
@@ -72,68 +70,28 @@ func BenchmarkBurst(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	line := events.Examples()[4]
-	sample, err := events.Encode(line, events.Binary, events.DefaultDataSchemaBase)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rawSize := len(sample.Data) + headerSize(sample.Header)
-	raw, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024))
-	if err != nil {
-		b.Fatal(err)
-	}
 	seq := 0
 	var bridgeTime, rawTime time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
-		batches := make([][]events.Event, agents)
-		for a := range batches {
-			batches[a] = make([]events.Event, perAgent)
-			for i := range batches[a] {
-				seq++
-				e := line
-				e.Agent = fmt.Sprintf("bot-%d", a)
-				e.ChatID = fmt.Sprintf("chat-%d-%d", a, i%5)
-				e.ID = fmt.Sprintf("burst-%d", seq)
-				e.Seq = int64(seq)
-				batches[a][i] = e
-			}
-		}
-		start := time.Now()
-		errs := make([]error, agents)
-		var wg sync.WaitGroup
-		for a, batch := range batches {
-			wg.Go(func() { errs[a] = p.Publish(ctx, batch...) })
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		b.StopTimer()
+		burst, err := harness.NewBurst(agents, &seq)
+		if err != nil {
 			b.Fatal(err)
 		}
-		bridgeTime += time.Since(start)
-
-		body := make([]byte, rawSize)
-		start = time.Now()
-		for i := range agents * perAgent {
-			if _, err := raw.PublishAsync(fmt.Sprintf("raw.%d", i%100), body); err != nil {
-				b.Fatal(err)
-			}
+		b.StartTimer()
+		d, err := burst.Publish(ctx, p)
+		if err != nil {
+			b.Fatal(err)
 		}
-		<-raw.PublishAsyncComplete()
-		rawTime += time.Since(start)
+		bridgeTime += d
+		if d, err = burst.PublishRaw(ctx, js, "raw"); err != nil {
+			b.Fatal(err)
+		}
+		rawTime += d
 	}
-	n := float64(b.N * agents * perAgent)
+	n := float64(b.N * agents * harness.BurstChats * harness.BurstLines)
 	b.ReportMetric(n/bridgeTime.Seconds(), "bridge-events/s")
 	b.ReportMetric(n/rawTime.Seconds(), "raw-msgs/s")
 	b.ReportMetric(rawTime.Seconds()/bridgeTime.Seconds(), "ratio")
-}
-
-// headerSize is the size of h on the wire, roughly: name, value, ": ", CRLF.
-func headerSize(h nats.Header) int {
-	n := 0
-	for k, vs := range h {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
-		}
-	}
-	return n
 }

@@ -15,14 +15,15 @@ const controlPrefix = "/sim/"
 
 // faultWire is a Fault as JSON; latency is a Go duration string ("250ms").
 type faultWire struct {
-	Method       string `json:"method"`
-	PathContains string `json:"pathContains"`
-	Status       int    `json:"status"`
-	RetryAfter   string `json:"retryAfter"`
-	Count        int    `json:"count"`
-	Latency      string `json:"latency"`
-	Drop         bool   `json:"drop"`
-	AfterHandle  bool   `json:"afterHandle"`
+	Method       string  `json:"method"`
+	PathContains string  `json:"pathContains"`
+	Status       int     `json:"status"`
+	RetryAfter   string  `json:"retryAfter"`
+	Count        int     `json:"count"`
+	Latency      string  `json:"latency"`
+	Drop         bool    `json:"drop"`
+	AfterHandle  bool    `json:"afterHandle"`
+	Rate         float64 `json:"rate"`
 }
 
 // scriptWire is a ScriptConfig as JSON; lineInterval is a duration string.
@@ -110,8 +111,11 @@ func (s *Simulator) controlFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if f.Rate < 0 || f.Rate > 1 {
+		return fmt.Errorf("%w: rate %v: want a share from 0 to 1", errBadControlBody, f.Rate)
+	}
 	s.InjectFault(Fault{Method: f.Method, PathContains: f.PathContains, Status: f.Status, RetryAfter: f.RetryAfter,
-		Count: f.Count, Latency: lat, Drop: f.Drop, AfterHandle: f.AfterHandle})
+		Count: f.Count, Latency: lat, Drop: f.Drop, AfterHandle: f.AfterHandle, Rate: f.Rate})
 	writeReply(w, answer(http.StatusCreated, struct{}{}))
 	return nil
 }

@@ -16,7 +16,8 @@ type Fault struct {
 	PathContains string        // substring of the request path ("" = any)
 	Status       int           // respond with this status (0 = don't change status)
 	RetryAfter   string        // Retry-After header value, if non-empty
-	Count        int           // apply to the next Count matching requests (0 = 1)
+	Count        int           // apply to the next Count matching requests (0 = 1); with Rate, to Count faulted ones
+	Rate         float64       // fault this share of the matching requests, at random (0 = every one)
 	Latency      time.Duration // delay before handling
 	Drop         bool          // hijack and close the connection without a response
 	AfterHandle  bool          // run the real handler first (state changes!), then drop/replace the response
@@ -57,6 +58,9 @@ func (s *Simulator) takeFault(r *http.Request) (Fault, bool) {
 		}
 		if !strings.Contains(r.URL.Path, f.PathContains) {
 			continue
+		}
+		if f.Rate > 0 && s.faultRand.Float64() >= f.Rate {
+			continue // spared: a later rule may still match
 		}
 		fr.left--
 		if fr.left == 0 {

@@ -114,3 +114,38 @@ func postRaw(c *agentClient, url string, body map[string]any) error {
 	res.Body.Close()
 	return nil
 }
+
+// A rule with a Rate faults about that share of its matching requests and
+// passes the others through; its Count bounds the faulted ones.
+func TestFaultRate(t *testing.T) {
+	e, c, _, _ := chattingEnv(t, lpsim.VisitorSpec{})
+	e.sim.InjectFault(lpsim.Fault{PathContains: "/availability", Status: 503, Rate: 0.25, Count: 1000})
+	faulted := 0
+	const n = 400
+	for range n {
+		switch r := c.get(c.as + "/availability"); r.status {
+		case 503:
+			faulted++
+		case 200:
+		default:
+			t.Fatalf("status %d: %s", r.status, r.raw)
+		}
+	}
+	// 400 draws of p = 0.25: 100 ± 8.7; ±40 is more than 4.5 σ.
+	if faulted < 60 || faulted > 140 {
+		t.Errorf("%d of %d requests faulted, want about a quarter", faulted, n)
+	}
+	e.sim.ClearFaults()
+	e.sim.InjectFault(lpsim.Fault{Status: 503, Rate: 1, Count: 2})
+	c.get(c.as+"/availability").expect(t, 503)
+	c.get(c.as+"/availability").expect(t, 503)
+	c.get(c.as+"/availability").expect(t, 200) // Count faulted: used up
+}
+
+func TestControlFaultRate(t *testing.T) {
+	e, c, _, _ := chattingEnv(t, lpsim.VisitorSpec{})
+	ctl := e.client(t)
+	ctl.do(http.MethodPost, e.srv.URL+"/sim/faults", map[string]any{"status": 503, "rate": 1.5}).expect(t, http.StatusBadRequest)
+	ctl.do(http.MethodPost, e.srv.URL+"/sim/faults", map[string]any{"pathContains": "/availability", "status": 502, "rate": 1}).expect(t, http.StatusCreated)
+	c.get(c.as+"/availability").expect(t, 502)
+}

@@ -16,6 +16,7 @@ const (
 	streamSessions
 	streamChats
 	streamScripts
+	streamFaults // the draws of faults with a Rate
 )
 
 // newStream returns the generator of one stream of a seed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,8 +26,9 @@ type Simulator struct {
 	scripts  int // scripted-visitor runs started, to seed each one
 	moved    movedModes
 
-	fmu    sync.Mutex // guards faults
-	faults []faultRule
+	fmu       sync.Mutex // guards faults and faultRand
+	faults    []faultRule
+	faultRand *rand.Rand // draws of faults with a Rate
 
 	bufs sync.Pool // *[]byte scratch buffers of answers (writeReplyWith)
 
@@ -47,12 +49,13 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Simulator{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		ids:      newIDGen(cfg.Seed),
-		accounts: map[string]*account{},
-		ctx:      ctx,
-		cancel:   cancel,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		ids:       newIDGen(cfg.Seed),
+		faultRand: newStream(cfg.Seed, streamFaults),
+		accounts:  map[string]*account{},
+		ctx:       ctx,
+		cancel:    cancel,
 	}
 	s.wg.Add(1)
 	go s.tick()
