@@ -249,11 +249,11 @@ func (w *world) natsOutage(ctx context.Context) {
 
 // simFault is one simulator fault rule (POST /sim/faults).
 type simFault struct {
-	Method       string `json:"method,omitempty"`
-	PathContains string `json:"pathContains,omitempty"`
-	Status       int    `json:"status,omitempty"`
-	RetryAfter   string `json:"retryAfter,omitempty"`
-	Count        int    `json:"count,omitempty"`
+	Method       string  `json:"method,omitempty"`
+	PathContains string  `json:"pathContains,omitempty"`
+	Status       int     `json:"status,omitempty"`
+	RetryAfter   string  `json:"retryAfter,omitempty"`
+	Count        int     `json:"count,omitempty"`
 	Latency      string  `json:"latency,omitempty"`
 	Drop         bool    `json:"drop,omitempty"`
 	AfterHandle  bool    `json:"afterHandle,omitempty"`
