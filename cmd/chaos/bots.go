@@ -23,6 +23,9 @@ const (
 	// rerouteAfter is the pause before a command whose chat left its agent
 	// is sent to the chat's new one.
 	rerouteAfter = 2 * time.Second
+	// rerouteWaits bounds the checks for the chat's new agent: a chat
+	// requeued back to the same agent brings no new agent's events.
+	rerouteWaits = 15
 )
 
 // retryable are the reply codes after which a command is sent again with
@@ -64,19 +67,26 @@ func (w *world) send(c command) {
 }
 
 // rerouteLater sends command id again, under a new id, to the agent that
-// holds its chat, when it failed because the chat left its agent; after a
-// pause, since the chat may be waiting for its new agent.
+// holds its chat, when it failed because the chat left its agent: once
+// the chat's events come from its new agent (checked every rerouteAfter),
+// or after rerouteWaits checks.
 func (w *world) rerouteLater(id string) {
 	w.cmds.Go(func() {
-		if harness.Sleep(w.cmdCtx, rerouteAfter) != nil {
+		for n := 1; ; n++ {
+			if harness.Sleep(w.cmdCtx, rerouteAfter) != nil {
+				return
+			}
+			c, posted, wait, ok := w.led.reroute(id, n < rerouteWaits)
+			switch {
+			case wait:
+				continue // the chat waits for its new agent
+			case ok && posted:
+				w.logf("command %s: chat_not_found at its agent, but its line is in the chat's history: posted before the chat moved", id)
+			case ok:
+				w.logf("command %s: chat_not_found at its agent; sent again as %s to %s", id, c.id, c.agent)
+				w.send(c)
+			}
 			return
-		}
-		switch c, posted, ok := w.led.reroute(id); {
-		case ok && posted:
-			w.logf("command %s: chat_not_found at its agent, but its line is in the chat's history: posted before the chat moved", id)
-		case ok:
-			w.logf("command %s: chat_not_found at its agent; sent again as %s to %s", id, c.id, c.agent)
-			w.send(c)
 		}
 	})
 }

@@ -68,7 +68,7 @@ func (w *world) drive(ctx context.Context) (report, error) {
 	stopOwners()
 	owning.Wait()
 
-	simLines, err := w.simAgentLines(ctx)
+	simChats, err := w.simChats(ctx)
 	if err != nil {
 		return report{}, fmt.Errorf("the simulator's chats: %w", err)
 	}
@@ -80,7 +80,7 @@ func (w *world) drive(ctx context.Context) (report, error) {
 		duration:   end.Sub(t0),
 		settled:    settled,
 		quiescent:  quiescent,
-		sum:        w.led.summarize(simLines, dlq),
+		sum:        w.led.summarize(simChats, dlq),
 		recoveries: recoveries(w.faults.all(), w.led.lineTimes()),
 		gaps:       w.own.gaps(),
 	}, nil

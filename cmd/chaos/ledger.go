@@ -52,13 +52,17 @@ type ledger struct {
 
 // chatLedger is one visitor chat.
 type chatLedger struct {
-	id         string
-	agent      string   // the agent of its last line event: who holds it
-	posted     []string // visitor texts, in the order posted
-	ended      bool
-	violations int
-	seen       map[string]int  // visitor text → unique events with it, under any agent
-	answers    map[string]bool // agent line texts seen, under any agent
+	id     string
+	agent  string   // the agent of its last line event: who holds it
+	posted []string // visitor texts, in the order posted
+	ended  bool
+	// endedQueued: it ended while waiting in the queue (its agent session
+	// reaped, no agent took it yet): no agent saw it end, so no transcript
+	// is owed.
+	endedQueued bool
+	violations  int
+	seen        map[string]int  // visitor text → unique events with it, under any agent
+	answers     map[string]bool // agent line texts seen, under any agent
 	// streams are the chat's events under each agent that held it: a chat
 	// the simulator requeued to another agent (its agent session was
 	// reaped) is published again, whole, under the new agent's ids.
@@ -153,11 +157,13 @@ func (l *ledger) unpost(chat, text string) {
 	delete(l.byText, text)
 }
 
-// ended records that the visitor ended the chat.
-func (l *ledger) ended(chat string) {
+// ended records that the visitor ended the chat; queued: while it waited
+// in the queue for an agent.
+func (l *ledger) ended(chat string, queued bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.chat(chat).ended = true
+	c := l.chat(chat)
+	c.ended, c.endedQueued = true, queued
 }
 
 // commandSent records a chat.send before it is first sent.
@@ -176,24 +182,30 @@ func (l *ledger) commandSent(c command) {
 // the command's line, an earlier try posted it before the chat moved: the
 // command is done, and sending it again would post it twice. That is what
 // a bot must check too, as the bridge cannot (the old agent may no longer
-// read the chat).
-func (l *ledger) reroute(id string) (next command, posted, ok bool) {
+// read the chat). While no other agent's events of the chat came yet (the
+// chat waits for its new agent) and patient, it answers wait; impatient,
+// it sends to the agent it knows, as the chat may have come back to the
+// same agent under a new agent session.
+func (l *ledger) reroute(id string, patient bool) (next command, posted, wait, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.cmds[id]
 	if c == nil || c.ok || c.superseded || c.lastErr != "chat_not_found" {
-		return command{}, false, false
+		return command{}, false, false, false
+	}
+	if patient && l.chat(c.chat).agent == c.agent {
+		return command{}, false, true, false
 	}
 	if l.chat(c.chat).answers[c.text] {
 		c.ok = true
 		l.postedBeforeMove++
-		return command{}, true, true
+		return command{}, true, false, true
 	}
 	c.superseded = true
 	n := command{id: fmt.Sprintf("%s~%d", c.id, l.rerouted), chat: c.chat, agent: l.chat(c.chat).agent, text: c.text, durable: c.durable}
 	l.rerouted++
 	l.cmds[n.id] = &n
-	return n, false, true
+	return n, false, false, true
 }
 
 // commandOutcome records a reply or command.result of command id.
@@ -334,7 +346,7 @@ func (l *ledger) pending() (openChats, noTranscript, unanswered int) {
 		switch {
 		case !c.ended:
 			openChats++
-		case len(c.transcripts) == 0:
+		case len(c.transcripts) == 0 && !c.endedQueued:
 			noTranscript++
 		}
 	}
@@ -405,6 +417,7 @@ type summary struct {
 	missingPosts     int // commands answered ok whose line the simulator lacks
 	deadLetters      int
 	failedCodes      map[string]int // last error code of commands never answered ok
+	endedQueued      int            // ended chats without a transcript that ended waiting in the queue
 	doubledChats     []string       // each chat with several transcripts, and their agents
 	doubledTexts     []string       // each agent line posted twice, and the commands of its text
 }
@@ -430,9 +443,9 @@ func doubledNote(c *chatLedger) string {
 	return c.id + ": " + strings.Join(parts, ", ")
 }
 
-// summarize judges the run. simAgentLines are the agent lines of each chat
-// as the simulator holds them; deadLetters the messages of the DLQ stream.
-func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) summary {
+// summarize judges the run. simChats are the chats as the simulator holds
+// them; deadLetters the messages of the DLQ stream.
+func (l *ledger) summarize(simChats map[string]simChat, deadLetters int) summary {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := summary{
@@ -454,6 +467,8 @@ func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) s
 		}
 		s.chatsEnded++
 		switch n := len(c.transcripts); {
+		case n == 0 && c.endedQueued:
+			s.endedQueued++
 		case n == 0:
 			s.trMissing++
 		case n > 1:
@@ -469,15 +484,20 @@ func (l *ledger) summarize(simAgentLines map[string][]string, deadLetters int) s
 		}
 	}
 	counts := map[string]int{}
-	for _, lines := range simAgentLines {
-		for _, t := range lines {
+	posts := map[string][]string{} // text → where the simulator holds it
+	for id, c := range simChats {
+		for i, t := range c.agentLines {
 			counts[t]++
+			if i < len(c.agentAt) {
+				posts[t] = append(posts[t], "chat "+id+" "+c.agentAt[i])
+			}
 		}
 	}
 	for t, n := range counts {
 		if n > 1 {
 			s.doubledPosts += n - 1
-			s.doubledTexts = append(s.doubledTexts, fmt.Sprintf("%q ×%d (commands %s)", t, n, strings.Join(l.commandsOf(t), ", ")))
+			s.doubledTexts = append(s.doubledTexts, fmt.Sprintf("%q ×%d (%s; commands %s)", t, n,
+				strings.Join(posts[t], ", "), strings.Join(l.commandsOf(t), ", ")))
 		}
 	}
 	for _, c := range l.cmds {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/lpbridge/lpbridge/internal/lpsim"
 )
 
 // fixture is a small scene: one chat whose visitor posts lines, and the
@@ -59,7 +60,7 @@ func (f *fixture) finish(trLines ...int) {
 		f.l.commandSent(command{id: id, chat: f.chat, agent: f.agent, text: "answer " + id, durable: n%2 == 0})
 		f.l.commandOutcome(id, true, "")
 	}
-	f.l.ended(f.chat)
+	f.l.ended(f.chat, false)
 	var tr events.TranscriptData
 	for _, n := range trLines {
 		tr.Lines = append(tr.Lines, events.LineData{EventID: n, Text: text(n), Source: "visitor"})
@@ -77,6 +78,15 @@ func (f *fixture) simLines() map[string][]string {
 	return map[string][]string{f.chat: lines}
 }
 
+// asSimChats is the simulator's view of chats with these agent lines.
+func asSimChats(lines map[string][]string) map[string]simChat {
+	out := map[string]simChat{}
+	for chat, ls := range lines {
+		out[chat] = simChat{agentLines: ls}
+	}
+	return out
+}
+
 func TestVerdictCleanRun(t *testing.T) {
 	f := newFixture(t, 3)
 	for n := 1; n <= 3; n++ {
@@ -87,7 +97,7 @@ func TestVerdictCleanRun(t *testing.T) {
 	// An agent line between (the bot's answer) is a line event too.
 	f.deliver("C1/4", 4, 4, "agent", "answer cmd-1")
 	f.finish(1, 2, 3)
-	s := f.l.summarize(f.simLines(), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), 0)
 	if fails := s.failures(); len(fails) > 0 {
 		t.Fatalf("clean run judged failed: %v", fails)
 	}
@@ -101,7 +111,7 @@ func TestVerdictLostLine(t *testing.T) {
 	f.visitorLine(1)
 	f.visitorLine(3)
 	f.finish(1, 3)
-	s := f.l.summarize(f.simLines(), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), 0)
 	if s.missing != 1 || s.trIncomplete != 1 {
 		t.Errorf("missing %d, incomplete transcripts %d; want 1 and 1", s.missing, s.trIncomplete)
 	}
@@ -124,7 +134,7 @@ func TestVerdictDuplicates(t *testing.T) {
 	// The same visitor line under another id (published twice).
 	f.deliver("C1/2-again", 3, 3, "visitor", text(2))
 	f.finish(1, 2)
-	s := f.l.summarize(f.simLines(), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), 0)
 	if s.dupIDs != 1 || s.dupTexts != 1 || s.redelivered != 1 || s.deliveries != 6 {
 		t.Errorf("dupIDs %d, dupTexts %d, redelivered %d, deliveries %d; want 1, 1, 1, 6", s.dupIDs, s.dupTexts, s.redelivered, s.deliveries)
 	}
@@ -138,7 +148,7 @@ func TestVerdictOutOfOrder(t *testing.T) {
 	f.visitorLine(3)
 	f.visitorLine(2) // seq and event id go back
 	f.finish(1, 2, 3)
-	s := f.l.summarize(f.simLines(), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), 0)
 	if s.orderViolation != 1 || s.missing != 0 {
 		t.Errorf("order violations %d, missing %d; want 1, 0", s.orderViolation, s.missing)
 	}
@@ -164,17 +174,17 @@ func TestVerdictRequeuedChat(t *testing.T) {
 	// counts.
 	f.l.commandSent(command{id: "late", chat: f.chat, agent: "bot_one", text: "answer late"})
 	f.l.commandOutcome("late", false, "chat_not_found")
-	n, posted, ok := f.l.reroute("late")
+	n, posted, _, ok := f.l.reroute("late", true)
 	if !ok || posted || n.agent != "bot_two" || n.text != "answer late" || n.id == "late" {
 		t.Fatalf("reroute = %+v, %v; want the same text under a new id to bot_two", n, ok)
 	}
-	if _, _, again := f.l.reroute("late"); again {
+	if _, _, _, again := f.l.reroute("late", true); again {
 		t.Error("a command rerouted twice")
 	}
 	f.l.commandOutcome(n.id, true, "")
 	sim := f.simLines()
 	sim[f.chat] = append(sim[f.chat], "answer late")
-	s := f.l.summarize(sim, 0)
+	s := f.l.summarize(asSimChats(sim), 0)
 	if fails := s.failures(); len(fails) > 0 || s.cmdsRerouted != 1 {
 		t.Errorf("requeued chat judged failed: %v (rerouted %d, want 1)", fails, s.cmdsRerouted)
 	}
@@ -189,7 +199,7 @@ func TestVerdictDoubledPostAndCommands(t *testing.T) {
 	f.l.commandOutcome("cmd-3", false, "upstream_error")
 	sim := f.simLines()
 	sim[f.chat] = append(sim[f.chat], "answer cmd-1") // posted twice
-	s := f.l.summarize(sim, 2)
+	s := f.l.summarize(asSimChats(sim), 2)
 	if s.doubledPosts != 1 || s.cmdsSent != 3 || s.cmdsOK != 2 || s.failedCodes["upstream_error"] != 1 || s.deadLetters != 2 {
 		t.Errorf("summary %+v", s)
 	}
@@ -206,8 +216,8 @@ func TestVerdictTranscripts(t *testing.T) {
 	f.l.event(observed{streamSeq: f.seq, id: "C1/transcript-2", typ: events.ChatTranscript, chat: f.chat,
 		data: events.TranscriptData{Lines: []events.LineData{{EventID: 1, Text: text(1), Source: "visitor"}}}})
 	f.l.chatOpened("C2")
-	f.l.ended("C2")
-	s := f.l.summarize(f.simLines(), 0)
+	f.l.ended("C2", false)
+	s := f.l.summarize(asSimChats(f.simLines()), 0)
 	if s.trDoubled != 1 || s.trMissing != 1 || s.transcripts != 0 {
 		t.Errorf("transcripts: doubled %d, missing %d, one %d; want 1, 1, 0", s.trDoubled, s.trMissing, s.transcripts)
 	}
@@ -275,7 +285,7 @@ func TestTableVerdict(t *testing.T) {
 	f.visitorLine(1)
 	f.finish(1)
 	var buf bytes.Buffer
-	printTable(&buf, report{duration: time.Minute, quiescent: true, sum: f.l.summarize(f.simLines(), 0),
+	printTable(&buf, report{duration: time.Minute, quiescent: true, sum: f.l.summarize(asSimChats(f.simLines()), 0),
 		recoveries: map[string]*recovery{faultBridgeKill: {count: 2, measured: []time.Duration{time.Second, 3 * time.Second}}},
 		gaps:       map[string]time.Duration{"bot_one": 7 * time.Second}})
 	out := buf.String()
@@ -322,8 +332,11 @@ func TestChatNotSettledUntilRerouted(t *testing.T) {
 	if _, _, unanswered := f.l.pending(); unanswered != 1 {
 		t.Errorf("unanswered = %d, want 1 (the command awaiting its reroute)", unanswered)
 	}
+	if _, _, wait, ok := f.l.reroute("cmd-1", true); !wait || ok {
+		t.Fatalf("reroute before the chat's new agent published: wait %v, ok %v; want to wait", wait, ok)
+	}
 	f.l.chat(f.chat).agent = "bot_two"
-	next, posted, ok := f.l.reroute("cmd-1")
+	next, posted, _, ok := f.l.reroute("cmd-1", true)
 	if !ok || posted || next.agent != "bot_two" {
 		t.Fatalf("reroute = %+v, %v; want a command to bot_two", next, ok)
 	}
@@ -346,18 +359,62 @@ func TestRerouteSkipsALinePostedBeforeTheMove(t *testing.T) {
 	f.deliver("two/C1/1", 1, 1, "visitor", text(1))
 	f.deliver("two/C1/2", 2, 2, "agent", "answer cmd-1") // bot_one's post, in the history
 	f.l.commandOutcome("cmd-1", false, "chat_not_found")
-	if _, posted, ok := f.l.reroute("cmd-1"); !ok || !posted {
+	if _, posted, _, ok := f.l.reroute("cmd-1", true); !ok || !posted {
 		t.Fatalf("reroute: posted %v, ok %v; want the line found in the history", posted, ok)
 	}
 	if !f.l.settled(f.chat) {
 		t.Error("not settled: the command's line is posted")
 	}
-	f.l.ended(f.chat)
+	f.l.ended(f.chat, false)
 	f.seq++
 	f.l.event(observed{streamSeq: f.seq, id: "two/C1/transcript", typ: events.ChatTranscript, chat: f.chat,
 		data: events.TranscriptData{Lines: []events.LineData{{EventID: 1, Text: text(1), Source: "visitor"}}}})
-	s := f.l.summarize(map[string][]string{f.chat: {"answer cmd-1"}}, 0)
+	s := f.l.summarize(asSimChats(map[string][]string{f.chat: {"answer cmd-1"}}), 0)
 	if fails := s.failures(); len(fails) > 0 || s.postedBeforeMove != 1 || s.cmdsRerouted != 0 {
 		t.Errorf("failures %v, posted before the move %d, rerouted %d; want none, 1, 0", fails, s.postedBeforeMove, s.cmdsRerouted)
+	}
+}
+
+// A chat requeued back to its agent (a new agent session) brings no other
+// agent's events: after its waits, the command goes to the agent known.
+func TestRerouteImpatientSendsToTheAgentKnown(t *testing.T) {
+	f := newFixture(t, 1)
+	f.visitorLine(1)
+	f.l.commandSent(command{id: "cmd-1", chat: f.chat, agent: f.agent, text: "answer cmd-1"})
+	f.l.commandOutcome("cmd-1", false, "chat_not_found")
+	next, _, wait, ok := f.l.reroute("cmd-1", false)
+	if wait || !ok || next.agent != f.agent || next.id == "cmd-1" {
+		t.Fatalf("impatient reroute = %+v, wait %v, ok %v; want a new id to %s", next, wait, ok, f.agent)
+	}
+}
+
+// A chat that ended while waiting in the queue owes no transcript: no
+// agent saw it end. Any other ended chat does.
+func TestChatEndedInTheQueueOwesNoTranscript(t *testing.T) {
+	f := newFixture(t, 1)
+	f.visitorLine(1)
+	f.l.commandSent(command{id: "cmd-1", chat: f.chat, agent: f.agent, text: "answer cmd-1"})
+	f.l.commandOutcome("cmd-1", true, "")
+	f.l.ended(f.chat, true)
+	if open, noTranscript, _ := f.l.pending(); open != 0 || noTranscript != 0 {
+		t.Errorf("pending: %d open, %d without a transcript; want 0, 0", open, noTranscript)
+	}
+	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	if fails := s.failures(); len(fails) > 0 || s.endedQueued != 1 {
+		t.Errorf("failures %v, ended in the queue %d; want none and 1", fails, s.endedQueued)
+	}
+	f.l.chatOpened("C2")
+	f.l.ended("C2", false)
+	wantFailure(t, f.l.summarize(asSimChats(f.simLines()), 0), "ended chats without a transcript: 1")
+}
+
+func TestSimChatEndedQueued(t *testing.T) {
+	st := func(s string) lpsim.EventView { return lpsim.EventView{Type: "state", State: s} }
+	agent := lpsim.EventView{Type: "line", Source: "agent", Text: "hi"}
+	if c := simChatOf([]lpsim.EventView{st("waiting"), st("chatting"), agent, st("waiting"), st("ended")}); !c.endedQueued || len(c.agentLines) != 1 {
+		t.Errorf("requeued then ended: %+v, want ended queued with one agent line", c)
+	}
+	if c := simChatOf([]lpsim.EventView{st("waiting"), st("chatting"), st("ended")}); c.endedQueued {
+		t.Errorf("ended while chatting: %+v, want not queued", c)
 	}
 }

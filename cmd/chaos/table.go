@@ -35,6 +35,9 @@ func printTable(w io.Writer, r report) {
 	row("redeliveries of a stream sequence (consumer restarts, not duplicates)", s.redelivered)
 	row("per-chat order violations (seq, event id)", s.orderViolation)
 	row("transcripts: exactly one / missing / several / incomplete", fmt.Sprintf("%d / %d / %d / %d", s.transcripts, s.trMissing, s.trDoubled, s.trIncomplete))
+	if s.endedQueued > 0 {
+		row("chats that ended waiting in the queue (no agent saw the end: no transcript owed)", s.endedQueued)
+	}
 	row("commands sent (durable) / answered ok", fmt.Sprintf("%d (%d) / %d", s.cmdsSent, s.cmdsDurable, s.cmdsOK))
 	if s.cmdsRerouted > 0 || s.postedBeforeMove > 0 {
 		row("commands sent again to a requeued chat's new agent (chat_not_found)", s.cmdsRerouted)

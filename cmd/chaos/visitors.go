@@ -64,7 +64,11 @@ func (w *world) visitor(ctx context.Context, t0 time.Time, i int) {
 	if err := retry(ctx, "end the chat", func() error { return w.control(ctx, "/chats/"+chat+"/end", nil, nil) }); err != nil {
 		return
 	}
-	w.led.ended(chat)
+	var sc simChat
+	if err := retry(ctx, "read the ended chat", func() (err error) { sc, err = w.simChat(ctx, chat); return err }); err != nil {
+		return
+	}
+	w.led.ended(chat, sc.endedQueued)
 }
 
 // control POSTs body to the simulator's control API of the account (path
@@ -78,32 +82,63 @@ func (w *world) simPost(ctx context.Context, url string, body, out any) error {
 	return harness.PostJSON(ctx, w.hc, url, body, out)
 }
 
-// simAgentLines are the agent lines of every chat, as the simulator holds
-// them: a text there twice is a doubled post.
-func (w *world) simAgentLines(ctx context.Context) (map[string][]string, error) {
-	out := map[string][]string{}
+// simChat is a chat as the simulator holds it at the end.
+type simChat struct {
+	agentLines []string // a text there twice is a doubled post
+	agentAt    []string // when each agent line was posted, and its event id
+	// endedQueued: it ended while waiting in the queue (its agent session
+	// was reaped and no agent took it yet), so no agent saw it end.
+	endedQueued bool
+}
+
+// simChats are every chat as the simulator holds it.
+func (w *world) simChats(ctx context.Context) (map[string]simChat, error) {
+	out := map[string]simChat{}
 	for _, chat := range w.led.chatIDs() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.acct+"/chats/"+chat+"/events", nil)
+		c, err := w.simChat(ctx, chat)
 		if err != nil {
 			return nil, err
 		}
-		res, err := w.hc.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("events of chat %s: %w", chat, err)
-		}
-		var view struct {
-			Events []lpsim.EventView `json:"events"`
-		}
-		err = json.NewDecoder(res.Body).Decode(&view)
-		_ = res.Body.Close()
-		if err != nil || res.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("events of chat %s: %d %w", chat, res.StatusCode, err)
-		}
-		for _, e := range view.Events {
-			if e.Type == "line" && e.Source == "agent" {
-				out[chat] = append(out[chat], e.Text)
-			}
-		}
+		out[chat] = c
 	}
 	return out, nil
+}
+
+// simChat is chat as the simulator holds it.
+func (w *world) simChat(ctx context.Context, chat string) (simChat, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.acct+"/chats/"+chat+"/events", nil)
+	if err != nil {
+		return simChat{}, err
+	}
+	res, err := w.hc.Do(req)
+	if err != nil {
+		return simChat{}, fmt.Errorf("events of chat %s: %w", chat, err)
+	}
+	var view struct {
+		Events []lpsim.EventView `json:"events"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&view)
+	_ = res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		return simChat{}, fmt.Errorf("events of chat %s: %d %w", chat, res.StatusCode, err)
+	}
+	return simChatOf(view.Events), nil
+}
+
+// simChatOf reads a chat's events.
+func simChatOf(evs []lpsim.EventView) simChat {
+	var c simChat
+	last := "" // the state before the current one
+	for _, e := range evs {
+		switch {
+		case e.Type == "line" && e.Source == "agent":
+			c.agentLines = append(c.agentLines, e.Text)
+			c.agentAt = append(c.agentAt, fmt.Sprintf("#%d at %s", e.ID, e.Time))
+		case e.Type == "state" && e.State == "ended":
+			c.endedQueued = last == "waiting"
+		case e.Type == "state":
+			last = e.State
+		}
+	}
+	return c
 }

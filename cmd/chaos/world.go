@@ -222,7 +222,7 @@ func (w *world) setup(ctx context.Context) error {
 			"BRIDGE_LEASE_TTL="+w.o.leaseTTL.String(),
 			"BRIDGE_COMMANDS_DURABLE=true",
 			"BRIDGE_LOG_FORMAT=json",
-			"BRIDGE_LOG_LEVEL=info",
+			"BRIDGE_LOG_LEVEL=debug", // every command handled, ok ones too
 			"BRIDGE_SHOW_EVENTS=false",
 		)
 		w.bridges = append(w.bridges, &proc{name: fmt.Sprintf("bridge-%d", i), bin: filepath.Join(w.tmp, "bridge"), env: benv,

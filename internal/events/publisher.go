@@ -67,6 +67,7 @@ func (c PublisherConfig) Validate() error {
 type Publisher struct {
 	js     jetstream.JetStream
 	cfg    PublisherConfig
+	uris   *uriCache
 	logger *slog.Logger
 }
 
@@ -82,9 +83,13 @@ func NewPublisher(js jetstream.JetStream, cfg PublisherConfig, logger *slog.Logg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	uris, err := newURICache(cfg.DataSchemaBase)
+	if err != nil {
+		return nil, fmt.Errorf("%w: publisher: data schema base: %w", ErrInvalidConfig, err)
+	}
 	// Every type gets its own series; telemetry keeps no copy of the list.
 	cfg.Metrics.DeclareEventTypes(TypeNames()...)
-	return &Publisher{js: js, cfg: cfg, logger: logger}, nil
+	return &Publisher{js: js, cfg: cfg, uris: uris, logger: logger}, nil
 }
 
 // Config returns the publisher's config with defaults filled in.
@@ -135,7 +140,11 @@ func (p *Publisher) encode(ctx context.Context, msgIDSuffix string, evs []Event)
 		if e.TraceParent == "" {
 			e.TraceParent = traceParent
 		}
-		msg, err := Encode(e, p.cfg.Encoding, p.cfg.DataSchemaBase)
+		uris, err := p.uris.of(e)
+		var msg *nats.Msg
+		if err == nil {
+			msg, err = encode(e, p.cfg.Encoding, uris)
+		}
 		if err != nil {
 			p.cfg.Metrics.EventPublishFailed(string(e.Type))
 			return nil, &PublishError{Index: i, EventID: e.ID, Subject: Subject(p.cfg.Prefix, e), Err: err}

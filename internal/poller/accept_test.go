@@ -1,6 +1,7 @@
 package poller_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/lpbridge/lpbridge/internal/events"
@@ -36,4 +37,38 @@ func TestAutoAcceptVerifiedAfterGateway502(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A chat that left the agent and rings at it again is taken back, also
+// when the accept's 502 came after the service gave it the chat. Here the
+// agent session is reaped: the chat is requeued, the new session's first
+// chatSessions does not list it (the worker reads it a last time and puts
+// it aside), and then it rings at the same agent. The worker must not count
+// the chat it put aside as one it holds, or it never polls it again while
+// chatSessions lists it (found by the chaos run: the chat's later lines and
+// its transcript were never published).
+func TestChatBackAfterLeavingIsTakenAgain(t *testing.T) {
+	e := newEnv(t, lpsim.Config{})
+	col := e.collect()
+	stop := run(t, e.worker(config(nil), nil, nil, nil))
+	chat := acceptedChat(t, e, col)
+	e.visitorLine(chat, "before")
+	waitLine(col, chat, "before")
+	stop()
+
+	if err := e.sim.ExpireAgentSession(acct, login); err != nil {
+		t.Fatalf("ExpireAgentSession: %v", err)
+	}
+	e.sim.InjectFault(lpsim.Fault{Method: "POST", PathContains: "/incomingRequests", Status: 502, AfterHandle: true})
+	run(t, e.worker(config(nil), nil, nil, nil)) // resumes the chat from its cursor
+	waitUntil(t, "the chat taken back", func() string {
+		if st, who, err := e.sim.ChatState(acct, chat); err != nil || st != "chatting" || who != login {
+			return fmt.Sprintf("chat is %s at %q (%v)", st, who, err)
+		}
+		return ""
+	})
+	e.visitorLine(chat, "after")
+	waitLine(col, chat, "after")
+	wantLines(t, col, chat, "before", "after")
+	checkStream(t, col.all())
 }

@@ -247,7 +247,10 @@ func (w *Worker) savedChat(c *chat) {
 	}
 	if c.retiring {
 		w.dropChat(c.id)
-		w.ignored[c.id] = true
+		w.ignored[c.id] = ignoredLeft
+		if c.cur.Done {
+			w.ignored[c.id] = ignoredEnded
+		}
 		w.setChats()
 	}
 }

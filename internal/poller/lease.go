@@ -198,7 +198,7 @@ func (w *Worker) forget() {
 	w.releaseGauges()
 	w.loaded = false
 	w.chats, w.order = map[string]*chat{}, nil
-	w.ignored = map[string]bool{}
+	w.ignored = map[string]ignoreKind{}
 	w.acceptedBy, w.lostSession = "", false
 	w.resetSync()
 	w.mu.Lock()

@@ -38,6 +38,7 @@ func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) erro
 		return sessionCall("chat sessions", err) // still owed: read again
 	}
 	by := w.acceptedBy
+	acceptOwed := by != "" // an ambiguous accept: its chat is among those listed
 	if by == "" {
 		by = acceptedByCommand
 	}
@@ -53,7 +54,7 @@ func (w *Worker) syncSessions(ctx context.Context, as *lpchat.AgentSession) erro
 			c.listed = true
 			continue
 		}
-		if w.ignored[cs.ChatID] {
+		if k, ok := w.ignored[cs.ChatID]; ok && (k == ignoredEnded || !acceptOwed) {
 			continue
 		}
 		if err := w.adopt(ctx, cs.ChatID, by); err != nil {

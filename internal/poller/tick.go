@@ -170,10 +170,25 @@ func (w *Worker) ring(ctx context.Context, as *lpchat.AgentSession) error {
 	return nil
 }
 
-// knows reports whether the worker polls the chat, has put it aside, or
-// was handed it by Track (a command took it).
+// ignoreKind says why the worker does not poll a chat it has put aside.
+type ignoreKind uint8
+
+const (
+	// ignoredEnded: the chat ended (its cursor is Done); chatSessions may
+	// list it a while longer.
+	ignoredEnded ignoreKind = iota + 1
+	// ignoredLeft: the chat left the agent (transferred, requeued, no
+	// longer its). If chatSessions lists it again after an accept, it came
+	// back: a chat requeued from a reaped agent session rings at the same
+	// agent again.
+	ignoredLeft
+)
+
+// knows reports whether the worker polls the chat, saw it end, or was
+// handed it by Track (a command took it). A chat that left the agent is
+// not known: taken again, it is the agent's once more.
 func (w *Worker) knows(id string) bool {
-	if _, ok := w.chats[id]; ok || w.ignored[id] {
+	if _, ok := w.chats[id]; ok || w.ignored[id] == ignoredEnded {
 		return true
 	}
 	w.mu.Lock()
@@ -199,7 +214,7 @@ func (w *Worker) adopt(ctx context.Context, id, by string) error {
 		return fmt.Errorf("poller: load cursor of chat %s: %w", id, err)
 	}
 	if found && cur.Done {
-		w.ignored[id] = true
+		w.ignored[id] = ignoredEnded
 		return nil
 	}
 	c := newChat(id, cur, found)

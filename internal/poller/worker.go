@@ -67,12 +67,12 @@ type Worker struct {
 
 	// Owned by the Run goroutine.
 	loaded      bool
-	ownID       string           // the agent's id (§5.5), to tell when a chat moved on
-	chats       map[string]*chat // chats being polled
-	order       []*chat          // chats by id (sortedChats); nil when the set changed
-	ignored     map[string]bool  // ended or gone chats chatSessions still lists
-	acceptedBy  string           // acceptedBy for chats found by the next chatSessions read ("" = command)
-	lostSession bool             // the saved agent session is known to be gone
+	ownID       string                // the agent's id (§5.5), to tell when a chat moved on
+	chats       map[string]*chat      // chats being polled
+	order       []*chat               // chats by id (sortedChats); nil when the set changed
+	ignored     map[string]ignoreKind // chats not polled although chatSessions may list them
+	acceptedBy  string                // acceptedBy for chats found by the next chatSessions read ("" = command)
+	lostSession bool                  // the saved agent session is known to be gone
 	lastRefresh time.Time
 	gauges      gauges // this worker's share of the active agents and chats gauges
 
@@ -134,7 +134,7 @@ func New(cfg Config, client *lpchat.Client, pub Publisher, store Store, logger *
 		tracer:  tracing.Tracer(cfg.Tracer),
 		handed:  map[string]string{},
 		chats:   map[string]*chat{},
-		ignored: map[string]bool{},
+		ignored: map[string]ignoreKind{},
 		stopped: make(chan struct{}),
 	}, nil
 }
