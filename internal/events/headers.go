@@ -49,10 +49,23 @@ var ceHeaders = func() map[string][]ceHeader {
 	return m
 }()
 
+// extHeaders are the header names of the bridge's extensions, which would
+// otherwise be concatenated for every event. Read-only.
+var extHeaders = map[string]string{
+	ExtAccount: headerPrefix + ExtAccount, ExtAgent: headerPrefix + ExtAgent, ExtChatID: headerPrefix + ExtChatID,
+	ExtSeq: headerPrefix + ExtSeq, ExtTraceParent: headerPrefix + ExtTraceParent,
+}
+
 func writeBinaryHeaders(ce event.Event, h nats.Header) error {
 	attrs, ok := ceHeaders[ce.SpecVersion()]
 	if !ok {
 		return fmt.Errorf("unknown specversion %q", ce.SpecVersion())
+	}
+	// Every value in one backing array: one allocation, not one per header.
+	values := make([]string, 0, len(attrs)+len(ce.Extensions()))
+	set := func(name, v string) {
+		values = append(values, PercentEncode(v))
+		h[name] = values[len(values)-1 : len(values) : len(values)]
 	}
 	for _, a := range attrs {
 		v := a.attr.Get(ce.Context)
@@ -63,14 +76,18 @@ func writeBinaryHeaders(ce event.Event, h nats.Header) error {
 		if err != nil {
 			return fmt.Errorf("attribute %s: %w", a.attr.Name(), err)
 		}
-		h.Set(a.name, PercentEncode(s))
+		set(a.name, s)
 	}
 	for name, v := range ce.Extensions() {
 		s, err := types.Format(v)
 		if err != nil {
 			return fmt.Errorf("extension %s: %w", name, err)
 		}
-		h.Set(headerPrefix+name, PercentEncode(s))
+		header, ok := extHeaders[name]
+		if !ok {
+			header = headerPrefix + name
+		}
+		set(header, s)
 	}
 	return nil
 }
