@@ -109,7 +109,7 @@ type Config struct {
 	// CommandsTimeout bounds one run of a command.
 	CommandsTimeout time.Duration `envconfig:"COMMANDS_TIMEOUT" default:"45s" desc:"bound of one run of a command"`
 	// CommandsMaxDeliver is how often a durable command is tried.
-	CommandsMaxDeliver int `envconfig:"COMMANDS_MAX_DELIVER" default:"5" desc:"tries of a durable command before it is dead-lettered"`
+	CommandsMaxDeliver int `envconfig:"COMMANDS_MAX_DELIVER" default:"6" desc:"tries of a durable command before it is dead-lettered (after 1 s, 5 s, 30 s, 2 min and 4 min: about 6.5 minutes, longer than an agent's first re-login wait after an outage)"`
 	// CommandsMaxBodyBytes bounds a command body.
 	CommandsMaxBodyBytes int `envconfig:"COMMANDS_MAX_BODY_BYTES" default:"65536" desc:"largest command body"`
 

@@ -271,7 +271,7 @@ func standingFaults() []simFault {
 }
 
 // simulatorFaults sets the standing faults, then injects, every
-// simFaultEvery, one of: a few 5xx, a 429
+// simFaultEvery, one of: a 429
 // burst with Retry-After, latency up to 3 s, dropped connections (also
 // after the request was handled: the ambiguous send), an expired login or
 // a reaped agent session of a random agent.
@@ -291,11 +291,11 @@ func (w *world) simulatorFaults(ctx context.Context) {
 		if harness.Sleep(ctx, w.between(simFaultEvery/2, simFaultEvery*3/2)) != nil {
 			return
 		}
-		pick := w.intN(7)
+		pick := 1 + w.intN(6) // 5xx come from the standing faults
 		agent := w.intN(w.o.agents)
 		if pick >= 5 {
 			if t, hit := lastHit[agent]; hit && time.Since(t) < agentFaultGap {
-				pick = w.intN(5) // that agent had its share: a request fault instead
+				pick = 1 + w.intN(4) // that agent had its share: a request fault instead
 			} else {
 				lastHit[agent] = time.Now()
 			}
@@ -305,8 +305,6 @@ func (w *world) simulatorFaults(ctx context.Context) {
 		kind, agents := faultSimFaults, []string(nil)
 		what := ""
 		switch pick {
-		case 0:
-			what, err = "3 × 503", w.simPost(ctx, w.simURL+"/sim/faults", simFault{Status: 503, Count: 3}, nil)
 		case 1:
 			what, err = "429 burst, Retry-After 1", w.simPost(ctx, w.simURL+"/sim/faults", simFault{Status: 429, RetryAfter: "1", Count: 4}, nil)
 		case 2:

@@ -38,7 +38,7 @@ const (
 	// defaultLeaseTTL: short, so that a takeover after a SIGKILL is quick,
 	// yet long enough to outlast an election while a NATS node is gone.
 	defaultLeaseTTL = 6 * time.Second
-	defaultSettle   = 6 * time.Minute // above a visitor's settleWait
+	defaultSettle   = 9 * time.Minute // above a visitor's settleWait
 	defaultSetup    = 3 * time.Minute
 )
 

@@ -17,9 +17,9 @@ const visitorFormat = "chaos visitor %03d line %02d"
 
 // settleWait bounds how long a visitor waits for the answers to its lines
 // before it ends its chat: longer than a durable command's whole retry
-// schedule (1 s, 5 s, 30 s, 2 min, 2 min), or a command still being retried
+// schedule (1 s, 5 s, 30 s, 2 min, 4 min), or a command still being retried
 // would find its chat ended.
-const settleWait = 5 * time.Minute
+const settleWait = 8 * time.Minute
 
 // visitor runs chat i: it opens the chat at its turn (the chats' starts
 // spread over the first half of the run), posts its numbered lines over

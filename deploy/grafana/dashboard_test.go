@@ -66,6 +66,7 @@ func counting() map[string]func(*telemetry.Metrics) {
 		// The publisher's busy time, and events stored after a failed one.
 		"PublishStarted":           func(m *telemetry.Metrics) { m.PublishStarted()() },
 		"EventsStoredAfterFailure": func(m *telemetry.Metrics) { m.EventsStoredAfterFailure(1) },
+		"JetStreamRetried":         func(m *telemetry.Metrics) { m.JetStreamRetried(telemetry.JetStreamKV) },
 	}
 }
 

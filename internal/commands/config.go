@@ -31,8 +31,10 @@ const (
 	// bound keeps one bad publisher from costing memory and CPU.
 	DefaultMaxBodyBytes = 64 << 10
 	// DefaultMaxDeliver is how often a durable command is tried before it is
-	// dead-lettered.
-	DefaultMaxDeliver = 5
+	// dead-lettered: with DefaultBackoff, over about 6.5 minutes, so a
+	// command outlives its agent's first re-login wait (2 minutes,
+	// chat-agent-api.md §9) after an outage.
+	DefaultMaxDeliver = 6
 	// DefaultTimeout bounds one run of a command. lpchat's own retries of a
 	// 5xx wait 5+10+15 s (chat-agent-api.md §9), so less would cut them off.
 	DefaultTimeout = 45 * time.Second
@@ -58,9 +60,10 @@ const (
 )
 
 // DefaultBackoff is the wait before each redelivery of a durable command
-// that failed transiently; the last value repeats.
+// that failed transiently; the last value repeats. Its tail follows the
+// service's outer recovery loop (2, then 4 minutes, chat-agent-api.md §9).
 func DefaultBackoff() []time.Duration {
-	return []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
+	return []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 4 * time.Minute}
 }
 
 // Config of a Consumer. Zero values get the defaults in brackets.
@@ -86,9 +89,9 @@ type Config struct {
 	ResultTTL time.Duration
 	// MaxBodyBytes bounds a command body [65536].
 	MaxBodyBytes int
-	// MaxDeliver is how often a durable command is tried [5].
+	// MaxDeliver is how often a durable command is tried [6].
 	MaxDeliver int
-	// Backoff is the wait before each redelivery; the last value repeats [1s,5s,30s,2m].
+	// Backoff is the wait before each redelivery; the last value repeats [1s,5s,30s,2m,4m].
 	Backoff []time.Duration
 	// Timeout bounds one run of a command [45s].
 	Timeout time.Duration

@@ -126,7 +126,12 @@ func (r *results) claim(ctx context.Context, key string, cmd Command) (claim, er
 		case rec.State == stateRunning && rec.Owner != r.owner && now.Before(rec.LeaseUntil):
 			return claim{kind: claimBusy, rec: rec}, nil
 		}
-		recheck := rec.Ambiguous || rec.State == stateRunning
+		// A run still marked running died (its lease ran out) and may have
+		// acted. That stays in the record, so a run that fails before it
+		// could look (no agent session, say) leaves it for the next one,
+		// which would otherwise post a second line.
+		rec.Ambiguous = rec.Ambiguous || rec.State == stateRunning
+		recheck := rec.Ambiguous
 		rec.State, rec.Owner, rec.LeaseUntil = stateRunning, r.owner, now.Add(r.lease)
 		rec.Attempts++
 		rev, err := r.kv.Update(ctx, key, mustJSON(rec), entry.Revision())
