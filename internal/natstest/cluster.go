@@ -242,8 +242,8 @@ func (c *Cluster) MetaLeader() int {
 	return -1
 }
 
-// WaitMetaLeader waits until the running nodes agree on a meta leader and
-// returns it.
+// WaitMetaLeader waits until the running nodes agree on a meta leader that
+// sees all of them online, and returns it.
 func (c *Cluster) WaitMetaLeader(t testing.TB) int {
 	t.Helper()
 	leader := -1
@@ -251,9 +251,22 @@ func (c *Cluster) WaitMetaLeader(t testing.TB) int {
 		if leader = c.MetaLeader(); leader < 0 {
 			return fmt.Errorf("none elected")
 		}
+		running := 0
 		for i := range c.nodes {
-			if s := c.Server(i); s != nil && !s.JetStreamIsCurrent() {
+			s := c.Server(i)
+			if s == nil {
+				continue
+			}
+			running++
+			if !s.JetStreamIsCurrent() {
 				return fmt.Errorf("node %s not current with the meta leader %s", c.Name(i), c.Name(leader))
+			}
+		}
+		// Placing replicas needs every node online at the leader, with its
+		// stats: until then an R3 create fails with "no suitable peers".
+		if s := c.Server(leader); s != nil {
+			if peers := s.JetStreamClusterPeers(); len(peers) < running {
+				return fmt.Errorf("the meta leader %s sees %d of %d nodes online", c.Name(leader), len(peers), running)
 			}
 		}
 		return nil
