@@ -58,15 +58,14 @@ func (w *world) injectFaults(ctx context.Context) {
 }
 
 // killBridges SIGKILLs a bridge (one that owns agents, two times in
-// three) o.bridgeKills times, evenly spread with jitter, and restarts it
-// after a random pause; one bridge always runs.
+// three) o.bridgeKills times, spread with jitter over the time left (a
+// rolling restart holds the kills back meanwhile), and restarts it after
+// a random pause; one bridge always runs.
 func (w *world) killBridges(ctx context.Context) {
 	n := w.o.bridgeKills
-	if n == 0 {
-		return
-	}
-	every := w.o.duration / time.Duration(n+1)
-	for range n {
+	end := time.Now().Add(w.o.duration)
+	for done := 0; done < n; done++ {
+		every := max(time.Second, time.Until(end)/time.Duration(n-done+1))
 		if harness.Sleep(ctx, w.between(every*3/4, every*5/4)) != nil {
 			return
 		}
@@ -86,7 +85,8 @@ func (w *world) killBridges(ctx context.Context) {
 		}
 		if len(running) < 2 {
 			w.rolling.Unlock()
-			w.logf("bridge kill skipped: only %d bridge runs", len(running))
+			w.logf("bridge kill put off: only %d bridge runs", len(running))
+			done--
 			continue
 		}
 		victim := running[w.intN(len(running))]
@@ -192,7 +192,9 @@ func (w *world) killNodes(ctx context.Context) {
 // rollingRestart restarts every bridge once, one by one, as Kubernetes
 // does: SIGTERM, wait for the exit, start, wait until ready, then the next.
 func (w *world) rollingRestart(ctx context.Context) {
-	if harness.Sleep(ctx, w.between(w.o.duration*2/5, w.o.duration*3/5)) != nil {
+	// Early: it takes a while (each bridge waits until ready), and it
+	// should be over before the full outage at three quarters.
+	if harness.Sleep(ctx, w.between(w.o.duration/5, w.o.duration*3/10)) != nil {
 		return
 	}
 	w.rolling.Lock()
