@@ -114,7 +114,11 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 		b.info(d, infoHash(info))
 	}
 
-	end, transfer, lastTransfer := b.serviceEvents(newEvents(doc.Events, n.cur.LastEventID))
+	evs := newEvents(doc.Events, n.cur.LastEventID)
+	if kind == docFinal {
+		evs = heldPart(evs, n.cur.Accepted)
+	}
+	end, transfer, lastTransfer := b.serviceEvents(evs)
 
 	switch {
 	case end != nil:
@@ -360,6 +364,33 @@ func optionalResource(err error) bool {
 // the end of the chat (its "ended" state), transfer (a transfer line no
 // later "chatting" state undid: the chat left this agent) and lastTransfer
 // (the last transfer line at all).
+// heldPart is what of a chat's new events happened while this agent held
+// it, for the last read of a chat chatSessions no longer lists: the events
+// up to the moment another agent took it, that is a chatting state after a
+// waiting one (requeued when the agent session was reaped, or transferred
+// to a skill) once the chat was the agent's (accepted: from before these
+// events, or a chatting state among them). What follows is the other
+// agent's conversation, its end and transcript included: published here it
+// would be on this agent's subjects and end in a second transcript.
+func heldPart(evs []lpchat.Event, accepted bool) []lpchat.Event {
+	held, waiting := accepted, false
+	for i, ev := range evs {
+		if ev.Type != lpchat.EventState {
+			continue
+		}
+		switch lpchat.ChatState(ev.State) {
+		case lpchat.ChatChatting:
+			if held && waiting {
+				return evs[:i]
+			}
+			held, waiting = true, false
+		case lpchat.ChatWaiting:
+			waiting = held
+		}
+	}
+	return evs
+}
+
 func (b *batch) serviceEvents(evs []lpchat.Event) (end, transfer, lastTransfer *lpchat.Event) {
 	for i := range evs {
 		ev := &evs[i]

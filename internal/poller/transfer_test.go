@@ -119,3 +119,52 @@ func TestVisitorNameChangeRepublishesInfo(t *testing.T) {
 	}
 	checkStream(t, col.all())
 }
+
+// TestChatTakenElsewhereWhileStopped: the agent session is reaped while no
+// worker runs, the requeued chat goes to another agent and ends there. The
+// restarted worker reads the chat a last time (chatSessions no longer lists
+// it) and reports it transferred, without the other agent's conversation
+// and without chat.ended or a transcript: those are the other agent's (the
+// chaos run saw two transcripts of such a chat).
+func TestChatTakenElsewhereWhileStopped(t *testing.T) {
+	e := newEnv(t, lpsim.Config{})
+	const loginThree = "bot.three" // a third agent, in bot.one's skill
+	if err := e.sim.AddAgent(acct, lpsim.AgentSpec{LoginName: loginThree, Password: password, Nickname: "Bot Three", SkillIDs: []string{"31100810"}}); err != nil {
+		t.Fatal(err)
+	}
+	col := e.collect()
+	stop := run(t, e.worker(config(nil), nil, nil, nil))
+	chat := acceptedChat(t, e, col)
+	e.visitorLine(chat, "before")
+	waitLine(col, chat, "before")
+	stop()
+
+	if err := e.sim.ExpireAgentSession(acct, login); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	as3 := e.onlineAgent(t, loginThree)
+	waitUntil(t, "ringing at bot.three", func() string {
+		if r, err := as3.IncomingRequests(ctx); err != nil || r.Count == 0 {
+			return "not yet"
+		}
+		return ""
+	})
+	if _, err := as3.Accept(ctx); err != nil {
+		t.Fatalf("bot.three Accept: %v", err)
+	}
+	e.visitorLine(chat, "hello bot three")
+	if err := e.sim.VisitorEnd(acct, chat); err != nil {
+		t.Fatal(err)
+	}
+
+	run(t, e.worker(config(nil), nil, nil, nil))
+	col.waitEvent(events.ChatTransferred, chat, nil)
+	if slices.Contains(col.chatLines(chat), "hello bot three") {
+		t.Error("a line of bot.three's conversation was published for bot.one")
+	}
+	if n, m := len(col.of(events.ChatEnded, chat)), len(col.of(events.ChatTranscript, chat)); n+m != 0 {
+		t.Errorf("bot.one published %d chat.ended and %d transcripts of a chat that ended with bot.three", n, m)
+	}
+	checkStream(t, col.all())
+}
