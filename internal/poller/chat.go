@@ -24,6 +24,7 @@ type chat struct {
 	reentry    bool         // taken again after it had left this agent
 	listed     bool         // seen in chatSessions (or resumed from KV)
 	retiring   bool         // ended or left: save the cursor, then drop it
+	takenBack  bool         // accepted again while retiring: polled again once dropped
 	visitID    string
 	info       *events.InfoData // last info published by this process
 	newest     time.Time        // time of the newest event published since the last save (cursor lag)
@@ -251,9 +252,14 @@ func (w *Worker) savedChat(c *chat) {
 	}
 	if c.retiring {
 		w.dropChat(c.id)
-		w.ignored[c.id] = ignoredLeft
-		if c.cur.Done {
+		switch {
+		case c.cur.Done:
 			w.ignored[c.id] = ignoredEnded
+		case c.takenBack:
+			// Not put aside: the next chatSessions read adopts it again.
+			w.sessionsOwed = true
+		default:
+			w.ignored[c.id] = ignoredLeft
 		}
 		w.setChats()
 	}

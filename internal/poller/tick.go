@@ -203,7 +203,12 @@ func (w *Worker) knows(id string) bool {
 func (w *Worker) adopt(ctx context.Context, id, by string) error {
 	delete(w.ignored, id)
 	if c, ok := w.chats[id]; ok {
-		if c.known() && !c.retiring {
+		switch {
+		case c.retiring:
+			// Taken back while its last read is being saved (found by
+			// the chaos run: the chat was then put aside for good).
+			c.takenBack = true
+		case c.known():
 			// Back after it was requeued or transferred: accepted again.
 			c.acceptedBy, c.reentry = by, true
 		}
