@@ -52,10 +52,15 @@ type ledger struct {
 
 // chatLedger is one visitor chat.
 type chatLedger struct {
-	id     string
-	agent  string   // the agent of its last line event: who holds it
-	posted []string // visitor texts, in the order posted
-	ended  bool
+	id string
+	// agent holds it: the agent of its last chat.accepted event, else of its
+	// last line event. Not simply the last line's: an old agent's last read
+	// of the chat (its part up to the move) may come after the new agent's
+	// first events.
+	agent    string
+	accepted bool     // a chat.accepted event set agent
+	posted   []string // visitor texts, in the order posted
+	ended    bool
 	// endedQueued: it ended while waiting in the queue (its agent session
 	// reaped, no agent took it yet): no agent saw it end, so no transcript
 	// is owed.
@@ -267,6 +272,9 @@ func (l *ledger) event(o observed) (visitorLine string) {
 	switch d := o.data.(type) {
 	case events.LineData:
 		return l.line(o, d)
+	case events.AcceptedData:
+		c := l.chat(o.chat)
+		c.agent, c.accepted = o.agent, true
 	case events.TranscriptData:
 		var texts []string
 		for _, ln := range d.Lines {
@@ -298,7 +306,9 @@ func (l *ledger) event(o observed) (visitorLine string) {
 func (l *ledger) line(o observed, d events.LineData) string {
 	l.lineEvents++
 	c := l.chat(o.chat)
-	c.agent = o.agent
+	if !c.accepted {
+		c.agent = o.agent
+	}
 	st := c.streams[o.agent]
 	if st == nil {
 		st = &agentStream{seen: map[string]bool{}}

@@ -418,3 +418,18 @@ func TestSimChatEndedQueued(t *testing.T) {
 		t.Errorf("ended while chatting: %+v, want not queued", c)
 	}
 }
+
+// The chat's agent is the one that accepted it last: the old agent's last
+// read (its part up to the move) may be delivered after the new agent's
+// first events, and must not send the answers back to the old agent.
+func TestChatAgentIsTheLastToAccept(t *testing.T) {
+	f := newFixture(t, 1)
+	f.visitorLine(1)
+	f.seq++
+	f.l.event(observed{streamSeq: f.seq, id: "two/C1/accepted", typ: events.ChatAccepted, chat: f.chat, agent: "bot_two",
+		data: events.AcceptedData{ChatID: f.chat, AcceptedBy: events.AcceptedByAuto}})
+	f.deliver("C1/9", 9, 9, "system", "The chat was requeued") // bot_one's last read, late
+	if got := f.l.chat(f.chat).agent; got != "bot_two" {
+		t.Errorf("chat agent %q, want bot_two (the last to accept it)", got)
+	}
+}
