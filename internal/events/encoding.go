@@ -155,11 +155,11 @@ func encode(e Event, enc Encoding, uris eventURIs) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg := &nats.Msg{Header: make(nats.Header, 2)}
+	headers := 2 // Nats-Msg-Id and Content-Type
 	if enc == Binary {
-		// Sized for every header an event carries, so the map never grows.
-		msg.Header = make(nats.Header, maxHeaders)
+		headers = maxHeaders // every header an event carries: the map never grows
 	}
+	msg := &nats.Msg{Header: make(nats.Header, headers)}
 	msg.Header.Set(nats.MsgIdHdr, e.ID)
 	switch enc {
 	case Structured:

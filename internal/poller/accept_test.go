@@ -50,15 +50,7 @@ func TestAutoAcceptVerifiedAfterGateway502(t *testing.T) {
 func TestChatBackAfterLeavingIsTakenAgain(t *testing.T) {
 	e := newEnv(t, lpsim.Config{})
 	col := e.collect()
-	stop := run(t, e.worker(config(nil), nil, nil, nil))
-	chat := acceptedChat(t, e, col)
-	e.visitorLine(chat, "before")
-	waitLine(col, chat, "before")
-	stop()
-
-	if err := e.sim.ExpireAgentSession(acct, login); err != nil {
-		t.Fatalf("ExpireAgentSession: %v", err)
-	}
+	chat := reapedWhileStopped(t, e, col)
 	e.sim.InjectFault(lpsim.Fault{Method: "POST", PathContains: "/incomingRequests", Status: 502, AfterHandle: true})
 	run(t, e.worker(config(nil), nil, nil, nil)) // resumes the chat from its cursor
 	waitUntil(t, "the chat taken back", func() string {

@@ -179,16 +179,7 @@ func waitCursor(t *testing.T, e *env, chat string, eventID int) {
 func TestRestartAfterSessionGone(t *testing.T) {
 	e := newEnv(t, lpsim.Config{})
 	col := e.collect()
-	w1 := e.worker(config(nil), nil, nil, nil)
-	stop1 := run(t, w1)
-	chat := acceptedChat(t, e, col)
-	e.visitorLine(chat, "before")
-	waitLine(col, chat, "before")
-	stop1()
-
-	if err := e.sim.ExpireAgentSession(acct, login); err != nil {
-		t.Fatalf("ExpireAgentSession: %v", err)
-	}
+	chat := reapedWhileStopped(t, e, col)
 	e.visitorLine(chat, "requeued")
 	run(t, e.worker(config(nil), nil, nil, nil))
 	re := col.waitEvent(events.AgentSession, "", func(d any) bool { return d.(events.SessionData).State == events.SessionRestarted })
@@ -200,6 +191,22 @@ func TestRestartAfterSessionGone(t *testing.T) {
 	waitLine(col, chat, "back")
 	wantLines(t, col, chat, "before", "requeued", "back")
 	checkStream(t, col.all())
+}
+
+// reapedWhileStopped runs a worker until it polls a chat with the line
+// "before", stops it, then has the service reap its agent session, so the
+// chat is requeued while no worker runs. It returns the chat.
+func reapedWhileStopped(t *testing.T, e *env, col *collector) string {
+	t.Helper()
+	stop := run(t, e.worker(config(nil), nil, nil, nil))
+	chat := acceptedChat(t, e, col)
+	e.visitorLine(chat, "before")
+	waitLine(col, chat, "before")
+	stop()
+	if err := e.sim.ExpireAgentSession(acct, login); err != nil {
+		t.Fatalf("ExpireAgentSession: %v", err)
+	}
+	return chat
 }
 
 // forgetfulStore loses every cursor save while failing is set: a crash

@@ -133,15 +133,7 @@ func TestChatTakenElsewhereWhileStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	col := e.collect()
-	stop := run(t, e.worker(config(nil), nil, nil, nil))
-	chat := acceptedChat(t, e, col)
-	e.visitorLine(chat, "before")
-	waitLine(col, chat, "before")
-	stop()
-
-	if err := e.sim.ExpireAgentSession(acct, login); err != nil {
-		t.Fatal(err)
-	}
+	chat := reapedWhileStopped(t, e, col)
 	ctx := context.Background()
 	as3 := e.onlineAgent(t, loginThree)
 	waitUntil(t, "ringing at bot.three", func() string {
