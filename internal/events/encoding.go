@@ -73,10 +73,13 @@ func CloudEvent(e Event, dataSchemaBase string) (event.Event, error) {
 	return cloudEvent(e, uris)
 }
 
-// eventURIs are the parsed source and dataschema of an event.
+// eventURIs are the parsed source and dataschema of an event, and their
+// binary-mode header values.
 type eventURIs struct {
-	source types.URIRef
-	schema *types.URI // nil: no dataschema
+	source       types.URIRef
+	schema       *types.URI // nil: no dataschema
+	sourceHeader string
+	schemaHeader string
 }
 
 // parseURIs parses the source and dataschema of e, as sdk-go's setters do.
@@ -87,14 +90,20 @@ func parseURIs(e Event, dataSchemaBase string) (eventURIs, error) {
 		return u, fmt.Errorf("%w: event %q: source: %w", ErrInvalidEvent, e.ID, err)
 	}
 	u.source = types.URIRef{URL: *src}
+	u.sourceHeader = PercentEncode(u.source.String())
 	if dataSchemaBase != "" {
 		schema, err := url.Parse(DataSchema(dataSchemaBase, e.Type))
 		if err != nil {
 			return u, fmt.Errorf("%w: event %q: dataschema: %w", ErrInvalidEvent, e.ID, err)
 		}
-		u.schema = &types.URI{URL: *schema}
+		u.setSchema(&types.URI{URL: *schema})
 	}
 	return u, nil
+}
+
+// setSchema sets the dataschema and its header value.
+func (u *eventURIs) setSchema(schema *types.URI) {
+	u.schema, u.schemaHeader = schema, PercentEncode(schema.String())
 }
 
 // cloudEvent builds the CloudEvent of e with its parsed URIs. The context
@@ -151,30 +160,23 @@ func Encode(e Event, enc Encoding, dataSchemaBase string) (*nats.Msg, error) {
 
 // encode is Encode with e's URIs parsed.
 func encode(e Event, enc Encoding, uris eventURIs) (*nats.Msg, error) {
+	if enc == Binary {
+		if err := e.Validate(); err != nil {
+			return nil, err
+		}
+		return binaryMessage(e, uris)
+	}
 	ce, err := cloudEvent(e, uris)
 	if err != nil {
 		return nil, err
 	}
-	headers := 2 // Nats-Msg-Id and Content-Type
-	if enc == Binary {
-		headers = maxHeaders // every header an event carries: the map never grows
+	body, err := json.Marshal(ce)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %q: %w", ErrInvalidEvent, e.ID, err)
 	}
-	msg := &nats.Msg{Header: make(nats.Header, headers)}
+	msg := &nats.Msg{Header: make(nats.Header, 2), Data: body}
 	msg.Header.Set(nats.MsgIdHdr, e.ID)
-	switch enc {
-	case Structured:
-		body, err := json.Marshal(ce)
-		if err != nil {
-			return nil, fmt.Errorf("%w: event %q: %w", ErrInvalidEvent, e.ID, err)
-		}
-		msg.Header.Set(contentTypeHeader, StructuredContentType)
-		msg.Data = body
-	default:
-		if err := writeBinaryHeaders(ce, msg.Header); err != nil {
-			return nil, fmt.Errorf("%w: event %q: %w", ErrInvalidEvent, e.ID, err)
-		}
-		msg.Data = ce.Data()
-	}
+	msg.Header.Set(contentTypeHeader, StructuredContentType)
 	return msg, nil
 }
 

@@ -3,13 +3,18 @@ package events_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lpbridge/lpbridge/internal/events"
+	"github.com/cloudevents/sdk-go/v2/binding/spec"
+	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
+
+	"github.com/lpbridge/lpbridge/internal/events"
 )
 
 func example(t *testing.T, typ events.Type) events.Event {
@@ -381,4 +386,50 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestBinaryHeadersAreTheSpecs: binary mode writes its headers from the
+// event itself; they must be exactly what sdk-go's binding spec makes of
+// the event's CloudEvent (every attribute and extension under "ce-",
+// canonical string, percent-encoded), and the body its data, for every
+// type, with and without a dataschema, and with values that need encoding.
+func TestBinaryHeadersAreTheSpecs(t *testing.T) {
+	odd := example(t, events.ChatTyping)
+	odd.ChatID, odd.Agent, odd.TraceParent = ` chat 1 € "q" 100% `, "bot één", ""
+	for _, base := range []string{events.DefaultDataSchemaBase, ""} {
+		for _, e := range append(events.Examples(), odd) {
+			msg, err := events.Encode(e, events.Binary, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ce, err := events.CloudEvent(e, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := nats.Header{nats.MsgIdHdr: {e.ID}}
+			for _, a := range spec.WithPrefix("ce-").Version(ce.SpecVersion()).Attributes() {
+				if v := a.Get(ce.Context); v != nil {
+					want.Set(a.PrefixedName(), events.PercentEncode(mustFormat(t, v)))
+				}
+			}
+			for name, v := range ce.Extensions() {
+				want.Set("ce-"+name, events.PercentEncode(mustFormat(t, v)))
+			}
+			if !maps.EqualFunc(msg.Header, want, slices.Equal) {
+				t.Errorf("%s base %q: headers\n got %v\nwant %v", e.Type, base, msg.Header, want)
+			}
+			if string(msg.Data) != string(ce.Data()) {
+				t.Errorf("%s: body\n got %s\nwant %s", e.Type, msg.Data, ce.Data())
+			}
+		}
+	}
+}
+
+func mustFormat(t *testing.T, v any) string {
+	t.Helper()
+	s, err := types.Format(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

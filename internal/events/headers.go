@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -30,66 +31,65 @@ var ceVersions = spec.WithPrefix(headerPrefix)
 // the context attributes and the extensions the bridge sets.
 const maxHeaders = 16
 
-// ceHeader is one context attribute and its header name, which sdk-go's
-// PrefixedName would build again on every call.
-type ceHeader struct {
-	attr spec.Attribute
-	name string
-}
+// Header names of the attributes and extensions the bridge sets.
+const (
+	hdrSpecVersion     = headerPrefix + "specversion"
+	hdrID              = headerPrefix + "id"
+	hdrSource          = headerPrefix + "source"
+	hdrType            = headerPrefix + "type"
+	hdrSubject         = headerPrefix + "subject"
+	hdrTime            = headerPrefix + "time"
+	hdrDataContentType = headerPrefix + "datacontenttype"
+	hdrDataSchema      = headerPrefix + "dataschema"
+	hdrAccount         = headerPrefix + ExtAccount
+	hdrAgent           = headerPrefix + ExtAgent
+	hdrChatID          = headerPrefix + ExtChatID
+	hdrSeq             = headerPrefix + ExtSeq
+	hdrTraceParent     = headerPrefix + ExtTraceParent
+)
 
-// ceHeaders lists the context attributes of each specversion with their
-// header names. Built once, read-only.
-var ceHeaders = func() map[string][]ceHeader {
-	m := map[string][]ceHeader{}
-	for _, sv := range ceVersions.Versions() {
-		for _, a := range sv.Attributes() {
-			m[sv.String()] = append(m[sv.String()], ceHeader{attr: a, name: a.PrefixedName()})
-		}
+// binaryMessage is the binary-mode message of e, which Validate passed:
+// the headers sdk-go's binding spec gives e's CloudEvent (CloudEvent),
+// written from e itself, and e's data as sdk-go's JSON codec encodes it
+// (json.Marshal). Building the sdk-go event first, then reading every
+// attribute back boxed in an interface and the extensions copied, was
+// half of an event's encoding; TestBinaryHeadersAreTheSpecs holds the two
+// equal for every type.
+func binaryMessage(e Event, uris eventURIs) (*nats.Msg, error) {
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %q: data: %w", ErrInvalidEvent, e.ID, err)
 	}
-	return m
-}()
-
-// extHeaders are the header names of the bridge's extensions, which would
-// otherwise be concatenated for every event. Read-only.
-var extHeaders = map[string]string{
-	ExtAccount: headerPrefix + ExtAccount, ExtAgent: headerPrefix + ExtAgent, ExtChatID: headerPrefix + ExtChatID,
-	ExtSeq: headerPrefix + ExtSeq, ExtTraceParent: headerPrefix + ExtTraceParent,
-}
-
-func writeBinaryHeaders(ce event.Event, h nats.Header) error {
-	attrs, ok := ceHeaders[ce.SpecVersion()]
-	if !ok {
-		return fmt.Errorf("unknown specversion %q", ce.SpecVersion())
-	}
+	h := make(nats.Header, maxHeaders) // every header an event carries: the map never grows
 	// Every value in one backing array: one allocation, not one per header.
-	values := make([]string, 0, len(attrs)+len(ce.Extensions()))
+	values := make([]string, 0, maxHeaders)
 	set := func(name, v string) {
-		values = append(values, PercentEncode(v))
+		values = append(values, v)
 		h[name] = values[len(values)-1 : len(values) : len(values)]
 	}
-	for _, a := range attrs {
-		v := a.attr.Get(ce.Context)
-		if v == nil {
-			continue
-		}
-		s, err := types.Format(v)
-		if err != nil {
-			return fmt.Errorf("attribute %s: %w", a.attr.Name(), err)
-		}
-		set(a.name, s)
+	set(nats.MsgIdHdr, e.ID)
+	set(hdrSpecVersion, event.CloudEventsVersionV1)
+	set(hdrID, PercentEncode(e.ID))
+	set(hdrSource, uris.sourceHeader)
+	set(hdrType, PercentEncode(string(e.Type)))
+	if subject := strings.TrimSpace(e.ChatID); subject != "" { // as SetSubject
+		set(hdrSubject, PercentEncode(subject))
 	}
-	for name, v := range ce.Extensions() {
-		s, err := types.Format(v)
-		if err != nil {
-			return fmt.Errorf("extension %s: %w", name, err)
-		}
-		header, ok := extHeaders[name]
-		if !ok {
-			header = headerPrefix + name
-		}
-		set(header, s)
+	set(hdrTime, PercentEncode(types.FormatTime(e.Time)))
+	set(hdrDataContentType, PercentEncode(DataContentType))
+	if uris.schema != nil {
+		set(hdrDataSchema, uris.schemaHeader)
 	}
-	return nil
+	if e.ChatID != "" {
+		set(hdrChatID, PercentEncode(e.ChatID))
+	}
+	set(hdrAccount, PercentEncode(e.Account))
+	set(hdrAgent, PercentEncode(e.Agent))
+	set(hdrSeq, types.FormatInteger(int32(e.Seq))) // range checked by Validate
+	if e.TraceParent != "" {
+		set(hdrTraceParent, PercentEncode(e.TraceParent))
+	}
+	return &nats.Msg{Header: h, Data: data}, nil
 }
 
 func readBinary(msg *nats.Msg) (event.Event, error) {

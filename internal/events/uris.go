@@ -17,17 +17,17 @@ const maxCachedSources = 10000
 // parsed up front, and the source of every agent, parsed on first use.
 type uriCache struct {
 	base    string
-	schemas map[Type]*types.URI // read-only after newURICache; empty without a base
+	schemas map[Type]eventURIs // only the dataschema; read-only after newURICache; empty without a base
 
 	mu      sync.RWMutex
-	sources map[sourceKey]types.URIRef
+	sources map[sourceKey]eventURIs // only the source
 }
 
 type sourceKey struct{ account, agent string }
 
 // newURICache parses the dataschema of every type under base ("" for none).
 func newURICache(base string) (*uriCache, error) {
-	c := &uriCache{base: base, schemas: map[Type]*types.URI{}, sources: map[sourceKey]types.URIRef{}}
+	c := &uriCache{base: base, schemas: map[Type]eventURIs{}, sources: map[sourceKey]eventURIs{}}
 	if base == "" {
 		return c, nil
 	}
@@ -36,7 +36,9 @@ func newURICache(base string) (*uriCache, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.schemas[t] = &types.URI{URL: *u}
+		var schema eventURIs
+		schema.setSchema(&types.URI{URL: *u})
+		c.schemas[t] = schema
 	}
 	return c, nil
 }
@@ -50,20 +52,19 @@ func (c *uriCache) of(e Event) (eventURIs, error) {
 	}
 	key := sourceKey{e.Account, e.Agent}
 	c.mu.RLock()
-	src, ok := c.sources[key]
+	uris, ok := c.sources[key]
 	c.mu.RUnlock()
-	if ok {
-		return eventURIs{source: src, schema: schema}, nil
+	if !ok {
+		var err error
+		if uris, err = parseURIs(e, ""); err != nil {
+			return uris, err
+		}
+		c.mu.Lock()
+		if len(c.sources) < maxCachedSources {
+			c.sources[key] = uris
+		}
+		c.mu.Unlock()
 	}
-	uris, err := parseURIs(e, "")
-	if err != nil {
-		return uris, err
-	}
-	uris.schema = schema
-	c.mu.Lock()
-	if len(c.sources) < maxCachedSources {
-		c.sources[key] = uris.source
-	}
-	c.mu.Unlock()
+	uris.schema, uris.schemaHeader = schema.schema, schema.schemaHeader
 	return uris, nil
 }
