@@ -1,8 +1,11 @@
 package lpchat
 
 import (
+	"reflect"
 	"slices"
+	"strconv"
 	"testing"
+	"unsafe"
 )
 
 // The chat documents are read as one token stream (docreader.go). These
@@ -80,7 +83,7 @@ func TestDecodeChatStreamQuirks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := decodeChat([]byte(tt.doc), as)
+			c, err := decodeChat([]byte(tt.doc), as, new(hrefCache))
 			if err != nil {
 				t.Fatalf("decodeChat: %v", err)
 			}
@@ -106,7 +109,7 @@ func TestDecodeChatStreamRefuses(t *testing.T) {
 		"{\"chat\":{\"error\":\"a\x01b\"}}",
 		`{"chat":{"events":{"event":[{"@id":"1"}`,
 	} {
-		if c, err := decodeChat([]byte(doc), "https://h/as"); err == nil {
+		if c, err := decodeChat([]byte(doc), "https://h/as", new(hrefCache)); err == nil {
 			t.Errorf("%q: accepted as %+v", doc, c)
 		}
 	}
@@ -123,7 +126,7 @@ func TestDecodeChatsStreamShapes(t *testing.T) {
 		`{"Chats":{"CHAT":[{},{}]}}`:        2,
 		`{"chats":{"chat":[{}],"chat":{}}}`: 1,
 	} {
-		chats, err := decodeChats([]byte(doc), "https://h/as")
+		chats, err := decodeChats([]byte(doc), "https://h/as", new(hrefCache))
 		if err != nil || len(chats) != want || chats == nil {
 			t.Errorf("%s: %d chats (%v), want %d", doc, len(chats), err, want)
 			continue
@@ -136,7 +139,7 @@ func TestDecodeChatsStreamShapes(t *testing.T) {
 	}
 	for _, doc := range []string{`{}`, `{"chats":null}`, `{"chats":5}`, `{"chats":{"chat":"x"}}`,
 		`{"chats":{"chat":[{},""]}}`, `{"chats":{"chat":[{"link":{"@href":5}},{"link":7}]}}`} {
-		if chats, err := decodeChats([]byte(doc), "https://h/as"); err == nil {
+		if chats, err := decodeChats([]byte(doc), "https://h/as", new(hrefCache)); err == nil {
 			t.Errorf("%s: accepted as %+v", doc, chats)
 		}
 	}
@@ -185,5 +188,34 @@ func TestDecodeChatInfoShapes(t *testing.T) {
 		if _, _, err := decodeChatInfo([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", doc)
 		}
+	}
+}
+
+// TestHrefCacheKeepsTargets: a chat decoded again with the same cache
+// gets the same link targets as strings it already holds, and a target
+// that needs unescaping is decoded, not cached raw.
+func TestHrefCacheKeepsTargets(t *testing.T) {
+	const doc = `{"chat":{"link":[{"@href":"https://h/as/chat/C1","@rel":"self"},` +
+		`{"@href":"https://h/as/visits/visit/V\u00e91","@rel":"visit-id"}]}}`
+	var hrefs hrefCache
+	first, err := decodeChat([]byte(doc), "https://h/as", &hrefs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := decodeChat([]byte(doc), "https://h/as", &hrefs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.ID != "C1" || first.VisitID != "Vé1" || !reflect.DeepEqual(again, first) {
+		t.Fatalf("chats %+v and %+v, want chat C1, visit Vé1, twice the same", first, again)
+	}
+	if unsafe.StringData(first.Links["self"]) != unsafe.StringData(again.Links["self"]) {
+		t.Error("the self link was allocated again, want the cached string")
+	}
+	for i := range maxCachedHrefs + 1 {
+		hrefs.intern([]byte(strconv.Itoa(i)))
+	}
+	if n := len(hrefs.m); n > maxCachedHrefs {
+		t.Errorf("%d hrefs cached, want at most %d", n, maxCachedHrefs)
 	}
 }

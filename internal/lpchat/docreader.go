@@ -22,8 +22,9 @@ import (
 
 // docReader reads one document.
 type docReader struct {
-	dec  *jsontext.Decoder
-	name []byte // the unquoted name of the member being read
+	dec   *jsontext.Decoder
+	name  []byte     // the unquoted name of the member being read
+	hrefs *hrefCache // link targets seen before; nil: none kept
 }
 
 // docOptions make the decoder as lenient as encoding/json: duplicate names
@@ -31,9 +32,10 @@ type docReader struct {
 // an allocation.
 var docOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-// newDocReader reads b, which it does not copy.
-func newDocReader(b []byte) *docReader {
-	return &docReader{dec: jsontext.NewDecoder(bytes.NewBuffer(b), docOptions...)}
+// newDocReader reads b, which it does not copy. hrefs, if not nil, keeps
+// the link targets between documents.
+func newDocReader(b []byte, hrefs *hrefCache) *docReader {
+	return &docReader{dec: jsontext.NewDecoder(bytes.NewBuffer(b), docOptions...), hrefs: hrefs}
 }
 
 // shapeError reports a value of the wrong kind where an element was
@@ -225,6 +227,29 @@ func (r *docReader) str(s *softString) error {
 	return nil
 }
 
+// href reads a link target as str does, taking a plain string from the
+// reader's hrefCache.
+func (r *docReader) href(s *softString) error {
+	if r.hrefs == nil {
+		return r.str(s)
+	}
+	v, err := r.dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if inner, ok := plainString(v); ok {
+		*s = softString{V: flexString(r.hrefs.intern(inner))}
+		return nil
+	}
+	var f flexString
+	if err := f.UnmarshalJSON(v); err != nil {
+		*s = softString{Err: err}
+		return nil
+	}
+	*s = softString{V: f}
+	return nil
+}
+
 // int reads a soft integer.
 func (r *docReader) int(n *softInt) error {
 	v, err := r.dec.ReadValue()
@@ -314,11 +339,11 @@ func (r *docReader) readLinks() (links, error) {
 		err := r.objectOrNull(linkFields, func(f string) error {
 			switch f {
 			case "@href":
-				return r.str(&l.AtHref)
+				return r.href(&l.AtHref)
 			case "@rel":
 				return r.str(&l.AtRel)
 			case "href":
-				return r.str(&l.Href)
+				return r.href(&l.Href)
 			}
 			return r.str(&l.Rel)
 		})

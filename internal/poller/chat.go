@@ -105,7 +105,7 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 			by = acceptedByCommand
 		}
 		b.accepted(by, n.reentry)
-		n.cur.Accepted, n.acceptedBy, n.reentry = true, "", false
+		n.cur.Accepted, n.cur.Left, n.acceptedBy, n.reentry = true, false, "", false
 	}
 	if info != nil && (n.cur.InfoVersion == 0 || !infoHashIs(info, n.cur.InfoHash)) {
 		d, err := w.infoFor(ctx, as, n, info)
@@ -128,7 +128,7 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 		}
 	case transfer != nil || kind == docFinal || (lastTransfer != nil && w.movedOn(info)):
 		b.transferred(lastTransfer, transferReason(transfer, kind, n.goneReason))
-		n.retiring = true
+		n.retiring, n.cur.Left = true, true
 	case info != nil && (lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn) != n.cur.Typing:
 		b.typing(lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn)
 	}

@@ -142,6 +142,7 @@ func (w *Worker) rebuild(ctx context.Context, as *lpchat.AgentSession, chatID st
 		c.cur.Done = true
 	} else {
 		b.transferred(lastTransfer, transferReason(transfer, docFinal, ""))
+		c.cur.Left = true
 	}
 	// accepted and info happened when the chat began, not now.
 	start := chatStart(info, all)

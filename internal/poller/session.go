@@ -33,7 +33,10 @@ func (w *Worker) load(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("poller: load cursor of chat %s: %w", id, err)
 		}
-		if found && cur.Done {
+		if found && (cur.Done || cur.Left) {
+			// Left: the agent state was not saved after the chat left.
+			// Followed again it would bring the next agent's conversation;
+			// chatSessions lists it if the agent took it again.
 			continue
 		}
 		c := newChat(id, cur, found)

@@ -3,6 +3,7 @@ package poller_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/lpchat"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
+	"github.com/lpbridge/lpbridge/internal/state"
 )
 
 // TestTransferOut: the agent transfers a chat to another skill; the worker
@@ -159,4 +161,105 @@ func TestChatTakenElsewhereWhileStopped(t *testing.T) {
 		t.Errorf("bot.one published %d chat.ended and %d transcripts of a chat that ended with bot.three", n, m)
 	}
 	checkStream(t, col.all())
+}
+
+// staleAgentStore keeps chat in every agent state it saves while frozen
+// is set: the agent state in KV still lists the chat after the worker
+// dropped it, as when the worker died before it saved the agent state.
+type staleAgentStore struct {
+	*state.Store
+	chat   string
+	frozen atomic.Bool
+}
+
+func (s *staleAgentStore) SaveAgentState(ctx context.Context, account, agent string, a state.AgentState) error {
+	if s.frozen.Load() && !slices.Contains(a.Chats, s.chat) {
+		a.Chats = append(slices.Clone(a.Chats), s.chat)
+	}
+	return s.Store.SaveAgentState(ctx, account, agent, a)
+}
+
+// TestChatLeftBeforeACrashStaysLeft: the agent transfers a chat and the
+// worker reports it transferred and saves its cursor, but dies before the
+// agent state in KV stops listing the chat; bot.two takes it and the
+// visitor ends it. The next worker must not follow the chat again from
+// its cursor: that would publish bot.two's conversation, its end and a
+// second transcript on bot.one's subjects (a chaos run saw two transcripts
+// of such a chat).
+func TestChatLeftBeforeACrashStaysLeft(t *testing.T) {
+	e := newEnv(t, lpsim.Config{})
+	col := e.collect()
+	store := &staleAgentStore{Store: e.store}
+	w := e.worker(config(nil), nil, nil, store)
+	stop := run(t, w)
+	chat := acceptedChat(t, e, col)
+	e.visitorLine(chat, "I was charged twice")
+	waitLine(col, chat, "I was charged twice")
+	waitUntil(t, "the chat in the saved agent state", func() string {
+		a, _, err := e.store.AgentState(context.Background(), acct, token)
+		if err != nil || !slices.Contains(a.Chats, chat) {
+			return fmt.Sprintf("agent state lists %v (%v)", a.Chats, err)
+		}
+		return ""
+	})
+
+	ctx := context.Background()
+	as2 := e.onlineAgent(t, loginTwo)
+	store.chat = chat
+	store.frozen.Store(true)
+	if err := sessionOf(t, w).Transfer(ctx, chat, lpchat.Transfer{SkillID: skillBilling}); err != nil {
+		t.Fatalf("Transfer: %v", err)
+	}
+	col.waitEvent(events.ChatTransferred, chat, nil)
+	waitUntil(t, "the transfer in the chat's cursor", func() string {
+		cur, _, err := e.store.Cursor(ctx, acct, token, chat)
+		if err != nil || cur.LastEventID < lastEventID(col, chat) {
+			return fmt.Sprintf("cursor %+v (%v)", cur, err)
+		}
+		return ""
+	})
+	stop()
+
+	waitUntil(t, "ringing at bot.two", func() string {
+		if r, err := as2.IncomingRequests(ctx); err != nil || r.Count == 0 {
+			return "not yet"
+		}
+		return ""
+	})
+	if _, err := as2.Accept(ctx); err != nil {
+		t.Fatalf("bot.two Accept: %v", err)
+	}
+	e.visitorLine(chat, "hello bot two")
+	if err := e.sim.VisitorEnd(acct, chat); err != nil {
+		t.Fatal(err)
+	}
+
+	run(t, e.worker(config(nil), nil, nil, nil))
+	polls := e.sim.Requests()
+	waitUntil(t, "the new worker's ticks", func() string {
+		if e.sim.Requests() < polls+12 {
+			return "waiting"
+		}
+		return ""
+	})
+	if slices.Contains(col.chatLines(chat), "hello bot two") {
+		t.Error("a line of bot.two's conversation was published for bot.one")
+	}
+	if n, m := len(col.of(events.ChatEnded, chat)), len(col.of(events.ChatTranscript, chat)); n+m != 0 {
+		t.Errorf("bot.one published %d chat.ended and %d transcripts of a chat that ended with bot.two", n, m)
+	}
+	if n := len(col.of(events.ChatTransferred, chat)); n != 1 {
+		t.Errorf("%d chat.transferred, want 1", n)
+	}
+	checkStream(t, col.all())
+}
+
+// lastEventID is the service event id of the chat's last chat.line
+// published.
+func lastEventID(col *collector, chat string) int {
+	lines := col.of(events.ChatLine, chat)
+	if len(lines) == 0 {
+		return -1
+	}
+	return lines[len(lines)-1].Data.(events.LineData).EventID
 }

@@ -11,6 +11,10 @@ type Cursor struct {
 	Done bool `json:"done"`
 	// Accepted means the ChatAccepted event was published.
 	Accepted bool `json:"accepted,omitempty"`
+	// Left means the chat left the agent (chat.transferred was published):
+	// it is followed again only once the agent takes it again, not when a
+	// worker resumes the agent's chats.
+	Left bool `json:"left,omitempty"`
 	// Typing is the visitor typing state last published.
 	Typing bool `json:"typing,omitempty"`
 	// TypingVersion counts typing events published (events.IDForChatVersion).
