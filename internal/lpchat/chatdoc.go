@@ -182,7 +182,7 @@ func (r *docReader) readEvents() (maybe[wireEvents], error) {
 	m.Present = true
 	err := r.object(eventsFields, func(f string) error {
 		if f == "link" {
-			ls, err := r.readLinks()
+			ls, err := r.readLinks(relNext)
 			if err == nil {
 				m.V.Link = ls
 			}
@@ -362,7 +362,7 @@ func (r *docReader) readChat(as string) (Chat, error) {
 		switch f {
 		case "link":
 			var ls links
-			if ls, err = r.readLinks(); err == nil {
+			if ls, err = r.readLinks(relSelf, relNext, relVisitID); err == nil {
 				w.Link = ls
 			}
 		case "events":

@@ -23,14 +23,26 @@ func benchEvents(id string) string {
 		benchAS, id)
 }
 
-// benchChat is one chat element shaped like BenchmarkPoll's.
+// benchChat is one chat element with the links of the reference's
+// (§5.11): nine of the chat, two of its events, four of its info.
 func benchChat(i int) string {
 	id := benchChatID(i)
 	return fmt.Sprintf(`{"link":[{"@href":"%[1]s/chat/%[2]s","@rel":"self"},
-	  {"@href":"%[1]s/chat/%[2]s/events","@rel":"events"}],
+	  {"@href":"%[1]s/chat/%[2]s/events","@rel":"events"},
+	  {"@href":"%[1]s/chat/%[2]s/info","@rel":"info"},
+	  {"@href":"%[1]s/chat/%[2]s?from=6","@rel":"next"},
+	  {"@href":"%[1]s/chat/%[2]s/collaborationChannels","@rel":"collaboration-channels"},
+	  {"@href":"%[1]s/visits/visit/%[4]s","@rel":"visit-id"},
+	  {"@href":"%[1]s/chat/%[2]s/transfer","@rel":"transfer"},
+	  {"@href":"%[1]s/chat/%[2]s/transferAccount","@rel":"transfer-account"},
+	  {"@href":"%[1]s/chat/%[2]s/survey","@rel":"agent-survey"}],
 	  "events":%[3]s,
-	  "info":{"state":"chatting","chatSessionKey":"%[2]s","visitorName":"visitor","agentTyping":"not-typing","visitorTyping":"typing"}}`,
-		benchAS, id, benchEvents(id))
+	  "info":{"link":[{"@href":"%[1]s/chat/%[2]s/info","@rel":"self"},
+	    {"@href":"%[1]s/chat/%[2]s/info/visitorName","@rel":"visitor-name"},
+	    {"@href":"%[1]s/chat/%[2]s/info/visitorTyping","@rel":"visitor-typing"},
+	    {"@href":"%[1]s/chat/%[2]s/info/agentTyping","@rel":"agent-typing"}],
+	    "state":"chatting","chatSessionKey":"%[2]s","visitorName":"visitor","agentTyping":"not-typing","visitorTyping":"typing"}}`,
+		benchAS, id, benchEvents(id), VisitIDOf(id))
 }
 
 // BenchmarkDecodeChats decodes the multi-chat document (§5.12) of n chats,

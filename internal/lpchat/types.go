@@ -150,7 +150,7 @@ type Chat struct {
 	URL      string
 	Events   []Event
 	Info     *ChatInfo         // nil when the document had none
-	Links    map[string]string // rel → absolute href (without v/NC)
+	Links    map[string]string // rel → absolute href (without v/NC) of the links the client reads: self, next, visit-id
 	NextFrom int               // from= of the events-level next link; -1 if none
 	VisitID  string            // last segment of the visit-id link
 	Error    string            // an "error" member inside the chat document
