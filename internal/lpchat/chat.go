@@ -24,7 +24,7 @@ func (s *AgentSession) Chat(ctx context.Context, chatID string) (*Chat, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := decodeChat(raw, as, &s.c.hrefs)
+	c, err := decodeChat(raw, as)
 	if err != nil {
 		return nil, protocolError(op, "decode", err)
 	}
@@ -130,7 +130,7 @@ func (s *AgentSession) Chats(ctx context.Context, cursors []ChatCursor) ([]Chat,
 	if err != nil {
 		return nil, err
 	}
-	chats, err := decodeChats(raw, as, &s.c.hrefs)
+	chats, err := decodeChats(raw, as)
 	if err != nil {
 		return nil, protocolError(op, "decode", err)
 	}

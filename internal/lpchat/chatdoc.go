@@ -455,10 +455,9 @@ func (c *Chat) setID(id, as string) {
 	}
 }
 
-// decodeChat decodes {"chat": {...}} (§5.11); hrefs (nil: none) keeps the
-// link targets between documents.
-func decodeChat(b []byte, as string, hrefs *hrefCache) (*Chat, error) {
-	r := newDocReader(b, hrefs)
+// decodeChat decodes {"chat": {...}} (§5.11).
+func decodeChat(b []byte, as string) (*Chat, error) {
+	r := newDocReader(b)
 	var c *Chat
 	err := r.document("chat", func() error {
 		c = nil
@@ -478,10 +477,9 @@ func decodeChat(b []byte, as string, hrefs *hrefCache) (*Chat, error) {
 	return c, nil
 }
 
-// decodeChats decodes {"chats": {"chat": one or many}} (§5.12); hrefs as
-// for decodeChat.
-func decodeChats(b []byte, as string, hrefs *hrefCache) ([]Chat, error) {
-	r := newDocReader(b, hrefs)
+// decodeChats decodes {"chats": {"chat": one or many}} (§5.12).
+func decodeChats(b []byte, as string) ([]Chat, error) {
+	r := newDocReader(b)
 	var (
 		out   []Chat
 		found bool
@@ -523,7 +521,7 @@ func decodeChats(b []byte, as string, hrefs *hrefCache) ([]Chat, error) {
 // decodeEvents decodes {"events": {...}} (§5.13): the events and the next
 // link's from (-1 if none). Events without an id are left out.
 func decodeEvents(b []byte) ([]Event, int, error) {
-	r := newDocReader(b, nil)
+	r := newDocReader(b)
 	var evs *maybe[wireEvents]
 	err := r.document("events", func() error {
 		evs = nil
@@ -548,7 +546,7 @@ func decodeEvents(b []byte) ([]Event, int, error) {
 // decodeChatInfo decodes {"info": {...}} (§5.16); present is false when
 // the document has no info element or an empty one.
 func decodeChatInfo(b []byte) (info ChatInfo, present bool, err error) {
-	r := newDocReader(b, nil)
+	r := newDocReader(b)
 	var m maybe[wireChatInfo]
 	err = r.document("info", func() error {
 		var err error

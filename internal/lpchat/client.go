@@ -35,8 +35,6 @@ type Client struct {
 	// (no Content-Length), to read the next one into a buffer of that size.
 	// The map is fixed at New; the values change.
 	sizeHints map[Operation]*atomic.Int64
-	// hrefs keeps the link targets of the agent's chat documents.
-	hrefs hrefCache
 
 	mu     sync.RWMutex
 	host   string // agentVep host from the domain lookup

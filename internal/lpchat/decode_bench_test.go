@@ -60,9 +60,8 @@ func BenchmarkDecodeChats(b *testing.B) {
 			}
 			b.SetBytes(int64(len(doc)))
 			b.ReportAllocs()
-			var hrefs hrefCache // the agent's, kept from poll to poll
 			for b.Loop() {
-				got, err := decodeChats(doc, benchAS, &hrefs)
+				got, err := decodeChats(doc, benchAS)
 				if err != nil || len(got) != n || len(got[n-1].Events) != 2 || got[n-1].ID != benchChatID(n-1) {
 					b.Fatalf("decodeChats = %d chats, %v", len(got), err)
 				}
@@ -76,9 +75,8 @@ func BenchmarkDecodeChat(b *testing.B) {
 	doc := []byte(`{"chat":` + benchChat(0) + `}`)
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
-	var hrefs hrefCache
 	for b.Loop() {
-		c, err := decodeChat(doc, benchAS, &hrefs)
+		c, err := decodeChat(doc, benchAS)
 		if err != nil || len(c.Events) != 2 || c.Info == nil || c.NextFrom != 6 {
 			b.Fatalf("decodeChat = %+v, %v", c, err)
 		}

@@ -38,7 +38,7 @@ var oddChatSeeds = map[string]string{
 func TestDecodeChatKeepsWhatDecodes(t *testing.T) {
 	for field, doc := range oddChatSeeds {
 		t.Run(field, func(t *testing.T) {
-			c, err := decodeChat([]byte(doc), "https://h/as", new(hrefCache))
+			c, err := decodeChat([]byte(doc), "https://h/as")
 			if err != nil {
 				t.Fatalf("one odd %s sank the document: %v", field, err)
 			}
@@ -63,7 +63,7 @@ func TestDecodeChatsOddScalarInOneChat(t *testing.T) {
 	doc := `{"chats":{"chat":[
 	  {"link":{"href":"https://h/as/chat/A","rel":"self"},"events":{"event":{"id":3,"type":"line","text":"a","time":"soon"}}},
 	  {"link":{"href":"https://h/as/chat/B","rel":"self"},"events":{"event":{"id":5,"type":"line","text":"b","time":"2024-03-04T10:00:00.110+00:00"}}}]}}`
-	chats, err := decodeChats([]byte(doc), "https://h/as", new(hrefCache))
+	chats, err := decodeChats([]byte(doc), "https://h/as")
 	if err != nil || len(chats) != 2 {
 		t.Fatalf("decodeChats: %v %v", chats, err)
 	}

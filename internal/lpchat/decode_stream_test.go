@@ -3,9 +3,8 @@ package lpchat
 import (
 	"reflect"
 	"slices"
-	"strconv"
+	"strings"
 	"testing"
-	"unsafe"
 )
 
 // The chat documents are read as one token stream (docreader.go). These
@@ -83,7 +82,7 @@ func TestDecodeChatStreamQuirks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := decodeChat([]byte(tt.doc), as, new(hrefCache))
+			c, err := decodeChat([]byte(tt.doc), as)
 			if err != nil {
 				t.Fatalf("decodeChat: %v", err)
 			}
@@ -109,7 +108,7 @@ func TestDecodeChatStreamRefuses(t *testing.T) {
 		"{\"chat\":{\"error\":\"a\x01b\"}}",
 		`{"chat":{"events":{"event":[{"@id":"1"}`,
 	} {
-		if c, err := decodeChat([]byte(doc), "https://h/as", new(hrefCache)); err == nil {
+		if c, err := decodeChat([]byte(doc), "https://h/as"); err == nil {
 			t.Errorf("%q: accepted as %+v", doc, c)
 		}
 	}
@@ -126,7 +125,7 @@ func TestDecodeChatsStreamShapes(t *testing.T) {
 		`{"Chats":{"CHAT":[{},{}]}}`:        2,
 		`{"chats":{"chat":[{}],"chat":{}}}`: 1,
 	} {
-		chats, err := decodeChats([]byte(doc), "https://h/as", new(hrefCache))
+		chats, err := decodeChats([]byte(doc), "https://h/as")
 		if err != nil || len(chats) != want || chats == nil {
 			t.Errorf("%s: %d chats (%v), want %d", doc, len(chats), err, want)
 			continue
@@ -139,7 +138,7 @@ func TestDecodeChatsStreamShapes(t *testing.T) {
 	}
 	for _, doc := range []string{`{}`, `{"chats":null}`, `{"chats":5}`, `{"chats":{"chat":"x"}}`,
 		`{"chats":{"chat":[{},""]}}`, `{"chats":{"chat":[{"link":{"@href":5}},{"link":7}]}}`} {
-		if chats, err := decodeChats([]byte(doc), "https://h/as", new(hrefCache)); err == nil {
+		if chats, err := decodeChats([]byte(doc), "https://h/as"); err == nil {
 			t.Errorf("%s: accepted as %+v", doc, chats)
 		}
 	}
@@ -191,31 +190,30 @@ func TestDecodeChatInfoShapes(t *testing.T) {
 	}
 }
 
-// TestHrefCacheKeepsTargets: a chat decoded again with the same cache
-// gets the same link targets as strings it already holds, and a target
-// that needs unescaping is decoded, not cached raw.
-func TestHrefCacheKeepsTargets(t *testing.T) {
-	const doc = `{"chat":{"link":[{"@href":"https://h/as/chat/C1","@rel":"self"},` +
-		`{"@href":"https://h/as/visits/visit/V\u00e91","@rel":"visit-id"}]}}`
-	var hrefs hrefCache
-	first, err := decodeChat([]byte(doc), "https://h/as", &hrefs)
+// TestChatKeepsTheLinksItReads: of a chat's links the decoder keeps self,
+// next and visit-id, in either spelling, with the relation before or after
+// the target, escaped or not; the others are dropped unless a value of
+// theirs did not decode, which the chat reports.
+func TestChatKeepsTheLinksItReads(t *testing.T) {
+	const doc = `{"chat":{"link":[` +
+		`{"@rel":"self","@href":"https://h/as/chat/C1"},` +
+		`{"href":"https://h/as/visits/visit/V\u00e91","rel":"visit-\u0069d"},` +
+		`{"@href":"https://h/as/chat/C1?from=7","@rel":"next"},` +
+		`{"@href":"https://h/as/chat/C1/transfer","@rel":"transfer"},` +
+		`{"@href":{"secret":"x"},"@rel":"agent-survey"},` +
+		`{"@href":"https://h/as/chat/C1/info","@rel":null,"rel":"info"}]}}`
+	c, err := decodeChat([]byte(doc), "https://h/as")
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := decodeChat([]byte(doc), "https://h/as", &hrefs)
-	if err != nil {
-		t.Fatal(err)
+	want := map[string]string{"self": "https://h/as/chat/C1", "visit-id": "https://h/as/visits/visit/Vé1", "next": "https://h/as/chat/C1?from=7"}
+	if !reflect.DeepEqual(c.Links, want) {
+		t.Errorf("links %v, want %v", c.Links, want)
 	}
-	if first.ID != "C1" || first.VisitID != "Vé1" || !reflect.DeepEqual(again, first) {
-		t.Fatalf("chats %+v and %+v, want chat C1, visit Vé1, twice the same", first, again)
+	if c.ID != "C1" || c.VisitID != "Vé1" || c.NextFrom != 7 {
+		t.Errorf("chat %q visit %q next %d, want C1, Vé1, 7", c.ID, c.VisitID, c.NextFrom)
 	}
-	if unsafe.StringData(first.Links["self"]) != unsafe.StringData(again.Links["self"]) {
-		t.Error("the self link was allocated again, want the cached string")
-	}
-	for i := range maxCachedHrefs + 1 {
-		hrefs.intern([]byte(strconv.Itoa(i)))
-	}
-	if n := len(hrefs.m); n > maxCachedHrefs {
-		t.Errorf("%d hrefs cached, want at most %d", n, maxCachedHrefs)
+	if len(c.Skipped) != 1 || c.Skipped[0].Field != "link.href" || strings.Contains(c.Skipped[0].Reason, "secret") {
+		t.Errorf("skipped %+v, want the odd href reported without its value", c.Skipped)
 	}
 }

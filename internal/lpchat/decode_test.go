@@ -249,7 +249,7 @@ func TestChatErrorMember(t *testing.T) {
 		`{"chat":{"link":{"@href":"https://h/c/X","@rel":"self"}}}`:            "",
 		`{"chat":{"error":"","link":{"@href":"https://h/c/X","@rel":"self"}}}`: "",
 	} {
-		c, err := decodeChat([]byte(doc), "https://h/as", new(hrefCache))
+		c, err := decodeChat([]byte(doc), "https://h/as")
 		if err != nil || c.Error != want {
 			t.Errorf("%s: Error = %q (%v), want %q", doc, c.Error, err, want)
 		}

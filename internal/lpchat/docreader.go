@@ -23,9 +23,9 @@ import (
 
 // docReader reads one document.
 type docReader struct {
-	dec   *jsontext.Decoder
-	name  []byte     // the unquoted name of the member being read
-	hrefs *hrefCache // link targets seen before; nil: none kept
+	dec  *jsontext.Decoder
+	name []byte  // the unquoted name of the member being read
+	link rawLink // the link being read (readLinks)
 }
 
 // docOptions make the decoder as lenient as encoding/json: duplicate names
@@ -33,10 +33,9 @@ type docReader struct {
 // an allocation.
 var docOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-// newDocReader reads b, which it does not copy. hrefs, if not nil, keeps
-// the link targets between documents.
-func newDocReader(b []byte, hrefs *hrefCache) *docReader {
-	return &docReader{dec: jsontext.NewDecoder(bytes.NewBuffer(b), docOptions...), hrefs: hrefs}
+// newDocReader reads b, which it does not copy.
+func newDocReader(b []byte) *docReader {
+	return &docReader{dec: jsontext.NewDecoder(bytes.NewBuffer(b), docOptions...)}
 }
 
 // shapeError reports a value of the wrong kind where an element was
@@ -228,29 +227,6 @@ func (r *docReader) str(s *softString) error {
 	return nil
 }
 
-// href reads a link target as str does, taking a plain string from the
-// reader's hrefCache.
-func (r *docReader) href(s *softString) error {
-	if r.hrefs == nil {
-		return r.str(s)
-	}
-	v, err := r.dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	if inner, ok := plainString(v); ok {
-		*s = softString{V: flexString(r.hrefs.intern(inner))}
-		return nil
-	}
-	var f flexString
-	if err := f.UnmarshalJSON(v); err != nil {
-		*s = softString{Err: err}
-		return nil
-	}
-	*s = softString{V: f}
-	return nil
-}
-
 // int reads a soft integer.
 func (r *docReader) int(n *softInt) error {
 	v, err := r.dec.ReadValue()
@@ -335,29 +311,100 @@ var linkFields = []string{"@href", "@rel", "href", "rel"}
 // those whose relation is one of rels, and those with a value that did not
 // decode (for the report). A link that is not an object is a shapeError.
 // A chat brings nine links and its events and info six more (§5.11), of
-// which the client reads three: keeping them all was a third of what a
-// poll allocated.
+// which the client reads three: decoding them all was a third of what a
+// poll allocated, so each link's values are held raw until its relation
+// says whether it is kept.
 func (r *docReader) readLinks(rels ...string) (links, error) {
 	var ls links
 	err := r.each(func() error {
-		var l link
+		raw := &r.link
+		raw.reset()
 		err := r.objectOrNull(linkFields, func(f string) error {
+			v, err := r.dec.ReadValue()
+			if err != nil {
+				return err
+			}
 			switch f {
 			case "@href":
-				return r.href(&l.AtHref)
+				raw.atHref = append(raw.atHref[:0], v...)
 			case "@rel":
-				return r.str(&l.AtRel)
+				raw.atRel = append(raw.atRel[:0], v...)
 			case "href":
-				return r.href(&l.Href)
+				raw.href = append(raw.href[:0], v...)
+			default:
+				raw.rel = append(raw.rel[:0], v...)
 			}
-			return r.str(&l.Rel)
+			return nil
 		})
-		if slices.Contains(rels, l.relation()) || l.odd() {
-			ls = append(ls, l)
+		if raw.odd() || raw.relationIn(rels) {
+			if ls == nil {
+				ls = make(links, 0, len(rels)) // one of each, as a rule
+			}
+			ls = append(ls, raw.decode())
 		}
 		return err
 	}, func(k jsontext.Kind) error {
 		return &shapeError{want: "a link object", got: k}
 	})
 	return ls, err
+}
+
+// rawLink is a link's values as read, nil when absent; readLinks reuses
+// one for every link.
+type rawLink struct{ atHref, atRel, href, rel []byte }
+
+func (l *rawLink) reset() {
+	l.atHref, l.atRel, l.href, l.rel = l.atHref[:0], l.atRel[:0], l.href[:0], l.rel[:0]
+}
+
+// odd reports a value flexString refuses: an object or an array.
+func (l *rawLink) odd() bool {
+	return composite(l.atHref) || composite(l.atRel) || composite(l.href) || composite(l.rel)
+}
+
+func composite(v []byte) bool { return len(v) > 0 && (v[0] == '{' || v[0] == '[') }
+
+// relationIn reports whether the link's relation (as link.relation reads
+// it: @rel, else rel) is one of rels. Plain strings and null are compared
+// as they are; any other value is decoded first.
+func (l *rawLink) relationIn(rels []string) bool {
+	rel, ok := plainOrNull(l.atRel)
+	if ok && len(rel) == 0 {
+		rel, ok = plainOrNull(l.rel)
+	}
+	if !ok {
+		return slices.Contains(rels, l.decode().relation())
+	}
+	for _, r := range rels {
+		if string(rel) == r {
+			return true
+		}
+	}
+	return false
+}
+
+// plainOrNull returns the text of a plain JSON string, or nothing for an
+// absent value or null; ok is false for any other value.
+func plainOrNull(v []byte) (text []byte, ok bool) {
+	if len(v) == 0 || string(v) == "null" {
+		return nil, true
+	}
+	return plainString(v)
+}
+
+// decode decodes the values as str would have.
+func (l *rawLink) decode() link {
+	return link{AtHref: softOf(l.atHref), AtRel: softOf(l.atRel), Href: softOf(l.href), Rel: softOf(l.rel)}
+}
+
+// softOf decodes a raw value as str does; an absent one is zero.
+func softOf(raw []byte) softString {
+	if len(raw) == 0 {
+		return softString{}
+	}
+	var v flexString
+	if err := v.UnmarshalJSON(raw); err != nil {
+		return softString{Err: err}
+	}
+	return softString{V: v}
 }
