@@ -173,7 +173,7 @@ var eventsFields = []string{"link", "event"}
 // A value of another shape, or an odd link, is a shapeError; what was read
 // before it is kept. An event element that is not an object, or has no
 // id, is left out and reported.
-func (r *docReader) readEvents() (maybe[wireEvents], error) {
+func (r *docReader) readEvents(linkRels ...string) (maybe[wireEvents], error) {
 	var m maybe[wireEvents]
 	if done, err := r.emptyOrOdd("an events object"); done {
 		m.Present = err != nil
@@ -182,7 +182,7 @@ func (r *docReader) readEvents() (maybe[wireEvents], error) {
 	m.Present = true
 	err := r.object(eventsFields, func(f string) error {
 		if f == "link" {
-			ls, err := r.readLinks(relNext)
+			ls, err := r.readLinks(linkRels...)
 			if err == nil {
 				m.V.Link = ls
 			}
@@ -353,20 +353,34 @@ type wireChat struct {
 // chatFields are the members of a chat element that are read.
 var chatFields = []string{"link", "events", "info", "error"}
 
+// Links a chat element keeps (readLinks): those of a chat read whole, and
+// those of one chat of the multi-chat answer, whose next links are not
+// usable (§5.12: Chats computes NextFrom itself).
+var (
+	chatLinks      = []string{relSelf, relNext, relVisitID}
+	chatEventLinks = []string{relNext}
+	multiChatLinks = []string{relSelf, relVisitID}
+)
+
 // readChat reads a chat element, an object or null, and converts it. as is
-// {as} for building the chat's URL.
-func (r *docReader) readChat(as string) (Chat, error) {
+// {as} for building the chat's URL; multi says it is one chat of the
+// multi-chat answer.
+func (r *docReader) readChat(as string, multi bool) (Chat, error) {
+	keep, eventLinks := chatLinks, chatEventLinks
+	if multi {
+		keep, eventLinks = multiChatLinks, nil
+	}
 	var w wireChat
 	err := r.objectOrNull(chatFields, func(f string) error {
 		var err error
 		switch f {
 		case "link":
 			var ls links
-			if ls, err = r.readLinks(relSelf, relNext, relVisitID); err == nil {
+			if ls, err = r.readLinks(keep...); err == nil {
 				w.Link = ls
 			}
 		case "events":
-			w.Events, err = r.readEvents()
+			w.Events, err = r.readEvents(eventLinks...)
 			w.EventsErr, err = softError(err)
 		case "info":
 			w.Info, err = r.readInfo()
@@ -464,7 +478,7 @@ func decodeChat(b []byte, as string) (*Chat, error) {
 		if done, err := r.emptyOrOdd("a chat object"); done {
 			return err
 		}
-		ch, err := r.readChat(as)
+		ch, err := r.readChat(as, false)
 		c = &ch
 		return err
 	})
@@ -496,7 +510,7 @@ func decodeChats(b []byte, as string) ([]Chat, error) {
 		return r.object([]string{"chat"}, func(string) error {
 			var chats []Chat
 			err := r.each(func() error {
-				c, err := r.readChat(as)
+				c, err := r.readChat(as, true)
 				chats = append(chats, c)
 				return err
 			}, oddChat)
@@ -528,7 +542,7 @@ func decodeEvents(b []byte) ([]Event, int, error) {
 		if r.dec.PeekKind() == jsontext.KindNull {
 			return r.dec.SkipValue()
 		}
-		m, err := r.readEvents()
+		m, err := r.readEvents(relNext)
 		evs = &m
 		return err
 	})
