@@ -44,15 +44,7 @@ func TestTransferOut(t *testing.T) {
 	}
 
 	// bot.two takes the chat and talks with the visitor.
-	waitUntil(t, "ringing at bot.two", func() string {
-		if r, err := as2.IncomingRequests(ctx); err != nil || r.Count == 0 {
-			return "not yet"
-		}
-		return ""
-	})
-	if _, err := as2.Accept(ctx); err != nil {
-		t.Fatalf("bot.two Accept: %v", err)
-	}
+	acceptRinging(t, as2, "bot.two")
 	e.visitorLine(chat, "hello bot two")
 	polls := e.sim.Requests()
 	waitUntil(t, "more ticks", func() string {
@@ -136,17 +128,8 @@ func TestChatTakenElsewhereWhileStopped(t *testing.T) {
 	}
 	col := e.collect()
 	chat := reapedWhileStopped(t, e, col)
-	ctx := context.Background()
 	as3 := e.onlineAgent(t, loginThree)
-	waitUntil(t, "ringing at bot.three", func() string {
-		if r, err := as3.IncomingRequests(ctx); err != nil || r.Count == 0 {
-			return "not yet"
-		}
-		return ""
-	})
-	if _, err := as3.Accept(ctx); err != nil {
-		t.Fatalf("bot.three Accept: %v", err)
-	}
+	acceptRinging(t, as3, "bot.three")
 	e.visitorLine(chat, "hello bot three")
 	if err := e.sim.VisitorEnd(acct, chat); err != nil {
 		t.Fatal(err)
@@ -154,12 +137,7 @@ func TestChatTakenElsewhereWhileStopped(t *testing.T) {
 
 	run(t, e.worker(config(nil), nil, nil, nil))
 	col.waitEvent(events.ChatTransferred, chat, nil)
-	if slices.Contains(col.chatLines(chat), "hello bot three") {
-		t.Error("a line of bot.three's conversation was published for bot.one")
-	}
-	if n, m := len(col.of(events.ChatEnded, chat)), len(col.of(events.ChatTranscript, chat)); n+m != 0 {
-		t.Errorf("bot.one published %d chat.ended and %d transcripts of a chat that ended with bot.three", n, m)
-	}
+	notFollowed(t, col, chat, "hello bot three", "bot.three")
 	checkStream(t, col.all())
 }
 
@@ -220,15 +198,7 @@ func TestChatLeftBeforeACrashStaysLeft(t *testing.T) {
 	})
 	stop()
 
-	waitUntil(t, "ringing at bot.two", func() string {
-		if r, err := as2.IncomingRequests(ctx); err != nil || r.Count == 0 {
-			return "not yet"
-		}
-		return ""
-	})
-	if _, err := as2.Accept(ctx); err != nil {
-		t.Fatalf("bot.two Accept: %v", err)
-	}
+	acceptRinging(t, as2, "bot.two")
 	e.visitorLine(chat, "hello bot two")
 	if err := e.sim.VisitorEnd(acct, chat); err != nil {
 		t.Fatal(err)
@@ -242,12 +212,7 @@ func TestChatLeftBeforeACrashStaysLeft(t *testing.T) {
 		}
 		return ""
 	})
-	if slices.Contains(col.chatLines(chat), "hello bot two") {
-		t.Error("a line of bot.two's conversation was published for bot.one")
-	}
-	if n, m := len(col.of(events.ChatEnded, chat)), len(col.of(events.ChatTranscript, chat)); n+m != 0 {
-		t.Errorf("bot.one published %d chat.ended and %d transcripts of a chat that ended with bot.two", n, m)
-	}
+	notFollowed(t, col, chat, "hello bot two", "bot.two")
 	if n := len(col.of(events.ChatTransferred, chat)); n != 1 {
 		t.Errorf("%d chat.transferred, want 1", n)
 	}
@@ -262,4 +227,33 @@ func lastEventID(col *collector, chat string) int {
 		return -1
 	}
 	return lines[len(lines)-1].Data.(events.LineData).EventID
+}
+
+// acceptRinging waits until a chat rings at the agent session as, of the
+// agent who, and accepts it.
+func acceptRinging(t *testing.T, as *lpchat.AgentSession, who string) {
+	t.Helper()
+	ctx := context.Background()
+	waitUntil(t, "ringing at "+who, func() string {
+		if r, err := as.IncomingRequests(ctx); err != nil || r.Count == 0 {
+			return "not yet"
+		}
+		return ""
+	})
+	if _, err := as.Accept(ctx); err != nil {
+		t.Fatalf("%s Accept: %v", who, err)
+	}
+}
+
+// notFollowed fails if bot.one published line, said in chat to the agent
+// who after the chat left bot.one, or the chat's end or transcript, which
+// are who's.
+func notFollowed(t *testing.T, col *collector, chat, line, who string) {
+	t.Helper()
+	if slices.Contains(col.chatLines(chat), line) {
+		t.Errorf("a line of %s's conversation was published for bot.one", who)
+	}
+	if n, m := len(col.of(events.ChatEnded, chat)), len(col.of(events.ChatTranscript, chat)); n+m != 0 {
+		t.Errorf("bot.one published %d chat.ended and %d transcripts of a chat that ended with %s", n, m, who)
+	}
 }
