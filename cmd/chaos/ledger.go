@@ -53,13 +53,18 @@ type ledger struct {
 // chatLedger is one visitor chat.
 type chatLedger struct {
 	id string
-	// agent holds it: the agent of its last chat.accepted event, else of its
-	// last line event. Not simply the last line's: an old agent's last read
-	// of the chat (its part up to the move) may come after the new agent's
-	// first events.
+	// agent holds it: of the agents whose chat.accepted has no
+	// chat.transferred after it, the last to accept; else the last to
+	// accept at all; else the agent of its last line event. Not simply the
+	// last line's: an old agent's last read of the chat (its part up to the
+	// move) may come after the new agent's first events; and not simply the
+	// last to accept: an old agent's accept may be published late (its
+	// bridge killed first), after the new agent's.
 	agent    string
-	accepted bool     // a chat.accepted event set agent
-	posted   []string // visitor texts, in the order posted
+	accepted bool           // a chat.accepted event set agent
+	holding  map[string]int // agent → order of its chat.accepted, until its chat.transferred
+	accepts  int            // chat.accepted events seen
+	posted   []string       // visitor texts, in the order posted
 	ended    bool
 	// endedQueued: it ended while waiting in the queue (its agent session
 	// reaped, no agent took it yet): no agent saw it end, so no transcript
@@ -129,10 +134,22 @@ func newLedger() *ledger {
 func (l *ledger) chat(id string) *chatLedger {
 	c := l.chats[id]
 	if c == nil {
-		c = &chatLedger{id: id, seen: map[string]int{}, answers: map[string]bool{}, streams: map[string]*agentStream{}}
+		c = &chatLedger{id: id, seen: map[string]int{}, answers: map[string]bool{}, streams: map[string]*agentStream{}, holding: map[string]int{}}
 		l.chats[id] = c
 	}
 	return c
+}
+
+// holder is the agent of holding whose chat.accepted came last, or
+// fallback when no agent holds the chat by its events.
+func (c *chatLedger) holder(fallback string) string {
+	best, order := fallback, 0
+	for a, n := range c.holding {
+		if n > order {
+			best, order = a, n
+		}
+	}
+	return best
 }
 
 // chatOpened records a visitor chat.
@@ -274,7 +291,13 @@ func (l *ledger) event(o observed) (visitorLine string) {
 		return l.line(o, d)
 	case events.AcceptedData:
 		c := l.chat(o.chat)
-		c.agent, c.accepted = o.agent, true
+		c.accepts++
+		c.holding[o.agent] = c.accepts
+		c.agent, c.accepted = c.holder(o.agent), true
+	case events.TransferredData:
+		c := l.chat(o.chat)
+		delete(c.holding, o.agent)
+		c.agent = c.holder(c.agent)
 	case events.TranscriptData:
 		var texts []string
 		for _, ln := range d.Lines {

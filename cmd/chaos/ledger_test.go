@@ -433,3 +433,27 @@ func TestChatAgentIsTheLastToAccept(t *testing.T) {
 		t.Errorf("chat agent %q, want bot_two (the last to accept it)", got)
 	}
 }
+
+// TestChatAgentIsNotOneThatLeft: an old agent's chat.accepted published
+// late (its bridge was killed before it published it) comes after the new
+// agent's; once the old agent reports the chat transferred, the new agent
+// holds it.
+func TestChatAgentIsNotOneThatLeft(t *testing.T) {
+	f := newFixture(t, 1)
+	f.visitorLine(1)
+	f.seq++
+	f.l.event(observed{streamSeq: f.seq, id: "two/C1/accepted", typ: events.ChatAccepted, chat: f.chat, agent: "bot_two",
+		data: events.AcceptedData{ChatID: f.chat, AcceptedBy: events.AcceptedByAuto}})
+	f.seq++
+	f.l.event(observed{streamSeq: f.seq, id: "one/C1/accepted-late", typ: events.ChatAccepted, chat: f.chat, agent: f.agent,
+		data: events.AcceptedData{ChatID: f.chat, AcceptedBy: events.AcceptedByAuto}})
+	if got := f.l.chat(f.chat).agent; got != f.agent {
+		t.Fatalf("chat agent %q before the transfer, want %s (the last to accept)", got, f.agent)
+	}
+	f.seq++
+	f.l.event(observed{streamSeq: f.seq, id: "one/C1/transferred", typ: events.ChatTransferred, chat: f.chat, agent: f.agent,
+		data: events.TransferredData{Reason: events.TransferReasonAgent}})
+	if got := f.l.chat(f.chat).agent; got != "bot_two" {
+		t.Errorf("chat agent %q, want bot_two (%s reported the chat transferred)", got, f.agent)
+	}
+}

@@ -63,6 +63,7 @@ func benchTick(b *testing.B, chats int, lines bool) {
 type tickRig struct {
 	acct  string
 	sim   *lpsim.Simulator
+	url   string // the simulator's
 	w     *Worker
 	as    *lpchat.AgentSession
 	js    jetstream.JetStream
@@ -130,7 +131,7 @@ func newTickRig(tb testing.TB, chats int, logRequests bool, mod func(*Config)) *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &tickRig{acct: acct, sim: sim, w: w, as: as, js: js, reqs: reqs}
+	r := &tickRig{acct: acct, sim: sim, url: srv.URL, w: w, as: as, js: js, reqs: reqs}
 	for i := range chats {
 		id, err := sim.StartChat(acct, lpsim.VisitorSpec{Name: fmt.Sprintf("v%d", i)})
 		if err != nil {

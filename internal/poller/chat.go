@@ -25,6 +25,7 @@ type chat struct {
 	listed     bool         // seen in chatSessions (or resumed from KV)
 	retiring   bool         // ended or left: save the cursor, then drop it
 	takenBack  bool         // accepted again while retiring: polled again once dropped
+	uncursored bool         // resumed from the agent state without a cursor: accepted before, read from its start
 	visitID    string
 	info       *events.InfoData // last info published by this process
 	newest     time.Time        // time of the newest event published since the last save (cursor lag)
@@ -99,7 +100,8 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 		info = &ci
 	}
 
-	if !n.cur.Accepted || n.reentry {
+	justAccepted := !n.cur.Accepted || n.reentry
+	if justAccepted {
 		by := n.acceptedBy
 		if by == "" {
 			by = acceptedByCommand
@@ -116,9 +118,21 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 	}
 
 	evs := newEvents(doc.Events, n.cur.LastEventID)
-	if kind == docFinal {
+	moved := false
+	switch {
+	case kind == docFinal:
 		evs = heldPart(evs, n.cur.Accepted)
+	case !justAccepted && w.movedOn(info):
+		// Taken by the agent the info names: between two chatSessions
+		// reads only this poll tells (the service may let the old agent
+		// read on, §12). Its conversation is not this agent's.
+		evs, moved = untilChatting(evs)
+	case n.uncursored && w.movedOn(info):
+		// Accepted before a crash, nothing published, and taken since:
+		// this agent's part is up to the other agent's accept.
+		evs, moved = heldPart(evs, false), true
 	}
+	n.uncursored = false
 	end, transfer, lastTransfer := b.serviceEvents(evs)
 
 	switch {
@@ -126,7 +140,7 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 		if err := w.finish(ctx, as, b, end, doc, kind, info); err != nil {
 			return nil, err
 		}
-	case transfer != nil || kind == docFinal || (lastTransfer != nil && w.movedOn(info)):
+	case transfer != nil || kind == docFinal || moved || (lastTransfer != nil && w.movedOn(info)):
 		b.transferred(lastTransfer, transferReason(transfer, kind, n.goneReason))
 		n.retiring, n.cur.Left = true, true
 	case info != nil && (lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn) != n.cur.Typing:
@@ -366,10 +380,6 @@ func optionalResource(err error) bool {
 	return errors.Is(err, lpchat.ErrNotFound) || errors.Is(err, lpchat.ErrBadRequest) || errors.Is(err, lpchat.ErrProtocol)
 }
 
-// serviceEvents adds the service's events to b, in order, and finds in them
-// the end of the chat (its "ended" state), transfer (a transfer line no
-// later "chatting" state undid: the chat left this agent) and lastTransfer
-// (the last transfer line at all).
 // heldPart is what of a chat's new events happened while this agent held
 // it, for the last read of a chat chatSessions no longer lists: the events
 // up to the moment another agent took it, that is a chatting state after a
@@ -397,6 +407,22 @@ func heldPart(evs []lpchat.Event, accepted bool) []lpchat.Event {
 	return evs
 }
 
+// untilChatting is evs up to the first chatting state, and whether there
+// was one: for a chat whose info names another agent, that state is the
+// other agent taking it.
+func untilChatting(evs []lpchat.Event) ([]lpchat.Event, bool) {
+	for i, ev := range evs {
+		if ev.Type == lpchat.EventState && lpchat.ChatState(ev.State) == lpchat.ChatChatting {
+			return evs[:i], true
+		}
+	}
+	return evs, false
+}
+
+// serviceEvents adds the service's events to b, in order, and finds in them
+// the end of the chat (its "ended" state), transfer (a transfer line no
+// later "chatting" state undid: the chat left this agent) and lastTransfer
+// (the last transfer line at all).
 func (b *batch) serviceEvents(evs []lpchat.Event) (end, transfer, lastTransfer *lpchat.Event) {
 	for i := range evs {
 		ev := &evs[i]
