@@ -25,7 +25,6 @@ type chat struct {
 	listed     bool         // seen in chatSessions (or resumed from KV)
 	retiring   bool         // ended or left: save the cursor, then drop it
 	takenBack  bool         // accepted again while retiring: polled again once dropped
-	uncursored bool         // resumed from the agent state without a cursor: accepted before, read from its start
 	visitID    string
 	info       *events.InfoData // last info published by this process
 	newest     time.Time        // time of the newest event published since the last save (cursor lag)
@@ -127,12 +126,15 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 		// reads only this poll tells (the service may let the old agent
 		// read on, §12). Its conversation is not this agent's.
 		evs, moved = untilChatting(evs)
-	case n.uncursored && w.movedOn(info):
-		// Accepted before a crash, nothing published, and taken since:
-		// this agent's part is up to the other agent's accept.
-		evs, moved = heldPart(evs, false), true
+	case w.movedOn(info):
+		// Read from its start (taken by this agent, nothing published
+		// yet: a first read that failed, a crash) and taken by another
+		// since: this agent's part ends at the other's accept. Only when
+		// the events show that accept: a chat this agent just took is
+		// not given up on the info alone.
+		held := heldPart(evs, false)
+		evs, moved = held, len(held) < len(evs)
 	}
-	n.uncursored = false
 	end, transfer, lastTransfer := b.serviceEvents(evs)
 
 	switch {

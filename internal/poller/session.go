@@ -44,7 +44,7 @@ func (w *Worker) load(ctx context.Context) error {
 		if !found {
 			// Its first events may or may not have gone out: publish them
 			// again under the same ids and let JetStream drop copies.
-			c.acceptedBy, c.uncursored = w.defaultAcceptedBy(), true
+			c.acceptedBy = w.defaultAcceptedBy()
 		}
 		w.addChat(c)
 	}
