@@ -293,11 +293,6 @@ func (l link) relation() string {
 	return string(l.Rel.V)
 }
 
-// odd reports whether a value of the link did not decode.
-func (l link) odd() bool {
-	return l.AtHref.Err != nil || l.AtRel.Err != nil || l.Href.Err != nil || l.Rel.Err != nil
-}
-
 // note records the values of the link that did not decode.
 func (l link) note(s *skips) {
 	for _, v := range []struct {
