@@ -33,7 +33,7 @@ func (w *world) drive(ctx context.Context) (report, error) {
 	}
 
 	faultCtx, stopFaults := context.WithTimeout(ctx, w.o.duration)
-	w.injectFaults(faultCtx)
+	w.injectFaults(ctx, faultCtx)
 	stopFaults()
 	if err := ctx.Err(); err != nil {
 		return report{}, err

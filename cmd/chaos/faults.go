@@ -20,13 +20,16 @@ const (
 	// agentFaultGap is the least time between two expired logins or
 	// sessions of one agent (see simulatorFaults).
 	agentFaultGap = 150 * time.Second
+	// lateKillGap spaces the bridge kills left after the fault window.
+	lateKillGap = 5 * time.Second
 )
 
-// injectFaults runs every fault loop until ctx ends, then brings every
-// process back and waits until all are ready again.
-func (w *world) injectFaults(ctx context.Context) {
+// injectFaults runs every fault loop until ctx (the fault window) ends,
+// and the bridge kills until all of them are done (run ends the run), then
+// brings every process back and waits until all are ready again.
+func (w *world) injectFaults(run, ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { w.killBridges(ctx) })
+	wg.Go(func() { w.killBridges(run) })
 	wg.Go(func() { w.killNodes(ctx) })
 	if w.o.rolling {
 		wg.Go(func() { w.rollingRestart(ctx) })
@@ -58,14 +61,19 @@ func (w *world) injectFaults(ctx context.Context) {
 }
 
 // killBridges SIGKILLs a bridge (one that owns agents, two times in
-// three) o.bridgeKills times, spread with jitter over the time left (a
-// rolling restart holds the kills back meanwhile), and restarts it after
-// a random pause; one bridge always runs.
+// three) o.bridgeKills times, spread with jitter over the time left of the
+// fault window (a rolling restart holds the kills back meanwhile), and
+// restarts it after a random pause; one bridge always runs. Kills a long
+// rolling restart held back past the window follow it, lateKillGap apart:
+// the run promises all of them.
 func (w *world) killBridges(ctx context.Context) {
 	n := w.o.bridgeKills
 	end := time.Now().Add(w.o.duration)
 	for done := 0; done < n; done++ {
 		every := max(time.Second, time.Until(end)/time.Duration(n-done+1))
+		if time.Until(end) <= 0 {
+			every = lateKillGap
+		}
 		if harness.Sleep(ctx, w.between(every*3/4, every*5/4)) != nil {
 			return
 		}
