@@ -117,16 +117,17 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 	}
 
 	evs := newEvents(doc.Events, n.cur.LastEventID)
+	elsewhere := w.movedOn(info)
 	moved := false
 	switch {
 	case kind == docFinal:
 		evs = heldPart(evs, n.cur.Accepted)
-	case !justAccepted && w.movedOn(info):
+	case !justAccepted && elsewhere:
 		// Taken by the agent the info names: between two chatSessions
 		// reads only this poll tells (the service may let the old agent
 		// read on, §12). Its conversation is not this agent's.
 		evs, moved = untilChatting(evs)
-	case w.movedOn(info):
+	case elsewhere:
 		// Read from its start (taken by this agent, nothing published
 		// yet: a first read that failed, a crash) and taken by another
 		// since: this agent's part ends at the other's accept. Only when
@@ -142,7 +143,7 @@ func (w *Worker) buildChat(ctx context.Context, as *lpchat.AgentSession, c *chat
 		if err := w.finish(ctx, as, b, end, doc, kind, info); err != nil {
 			return nil, err
 		}
-	case transfer != nil || kind == docFinal || moved || (lastTransfer != nil && w.movedOn(info)):
+	case transfer != nil || kind == docFinal || moved || (lastTransfer != nil && elsewhere):
 		b.transferred(lastTransfer, transferReason(transfer, kind, n.goneReason))
 		n.retiring, n.cur.Left = true, true
 	case info != nil && (lpchat.Typing(info.VisitorTyping) == lpchat.TypingOn) != n.cur.Typing:

@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 
@@ -29,10 +28,7 @@ func TestChatTakenBackWhileRetiring(t *testing.T) {
 	r.w.pub = pub
 
 	// Seen in chatSessions and saved: a chat the agent holds for good.
-	tickUntil(t, r, r.as, "the chat listed and saved", func() bool {
-		c := r.w.chats[chat]
-		return c.listed && !c.unsaved
-	})
+	held(t, r, chat)
 	if err := r.sim.ExpireAgentSession(r.acct, r.w.cfg.Agent.LoginName); err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +95,39 @@ func tickUntil(t *testing.T, r *tickRig, as *lpchat.AgentSession, what string, d
 func publishedAfter(p *failingPublisher, n int, chat string, typ events.Type) int {
 	count := 0
 	for _, evs := range p.calls[n:] {
-		count += len(slices.DeleteFunc(slices.Clone(evs), func(e events.Event) bool {
-			return e.ChatID != chat || e.Type != typ
-		}))
+		for _, e := range evs {
+			if e.ChatID == chat && e.Type == typ {
+				count++
+			}
+		}
 	}
 	return count
+}
+
+// held ticks until the rig's worker holds chat for good: listed in
+// chatSessions, its cursor saved, the agent's own id known.
+func held(t *testing.T, r *tickRig, chat string) {
+	t.Helper()
+	tickUntil(t, r, r.as, "the chat listed and saved", func() bool {
+		c := r.w.chats[chat]
+		return c.listed && !c.unsaved && r.w.ownID != ""
+	})
+}
+
+// requeuedToTwo reaps the rig agent's session, so that chat is requeued;
+// bench.two, Online, accepts it and the visitor says "hello bench two".
+func requeuedToTwo(t *testing.T, r *tickRig, chat string) {
+	t.Helper()
+	two := onlineAgent(t, r, "bench.two")
+	if err := r.sim.ExpireAgentSession(r.acct, r.w.cfg.Agent.LoginName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := two.AcceptVerified(context.Background(), func(string) bool { return false }); err != nil {
+		t.Fatalf("bench.two accept: %v", err)
+	}
+	if _, err := r.sim.VisitorLine(r.acct, chat, "hello bench two"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestChatTakenByAnotherAgentBetweenSyncs: the agent session is reaped and
@@ -121,21 +145,8 @@ func TestChatTakenByAnotherAgentBetweenSyncs(t *testing.T) {
 	r.w.cfg.Agent.AutoAccept = false
 	pub := &failingPublisher{inner: r.w.pub}
 	r.w.pub = pub
-	tickUntil(t, r, r.as, "the chat listed and saved", func() bool {
-		c := r.w.chats[chat]
-		return c.listed && !c.unsaved && r.w.ownID != ""
-	})
-	two := onlineAgent(t, r, "bench.two")
-
-	if err := r.sim.ExpireAgentSession(r.acct, r.w.cfg.Agent.LoginName); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := two.AcceptVerified(ctx, func(string) bool { return false }); err != nil {
-		t.Fatalf("bench.two accept: %v", err)
-	}
-	if _, err := r.sim.VisitorLine(r.acct, chat, "hello bench two"); err != nil {
-		t.Fatal(err)
-	}
+	held(t, r, chat)
+	requeuedToTwo(t, r, chat)
 	if err := r.w.tick(ctx, r.as, false); !sessionGone(err) {
 		t.Fatalf("tick on the reaped session: %v, want it gone", err)
 	}
@@ -203,23 +214,11 @@ func TestChatAcceptedBeforeACrashAndTakenSince(t *testing.T) {
 	r := newTickRig(t, 1, false, nil)
 	ctx := context.Background()
 	chat := r.chats[0]
-	tickUntil(t, r, r.as, "the chat listed and saved", func() bool {
-		c := r.w.chats[chat]
-		return c.listed && !c.unsaved && r.w.ownID != ""
-	})
+	held(t, r, chat)
 	if err := r.w.store.(*state.Store).DeleteCursor(ctx, r.acct, r.w.cfg.Agent.Token, chat); err != nil {
 		t.Fatal(err)
 	}
-	two := onlineAgent(t, r, "bench.two")
-	if err := r.sim.ExpireAgentSession(r.acct, r.w.cfg.Agent.LoginName); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := two.AcceptVerified(ctx, func(string) bool { return false }); err != nil {
-		t.Fatalf("bench.two accept: %v", err)
-	}
-	if _, err := r.sim.VisitorLine(r.acct, chat, "hello bench two"); err != nil {
-		t.Fatal(err)
-	}
+	requeuedToTwo(t, r, chat)
 	if err := r.sim.VisitorEnd(r.acct, chat); err != nil {
 		t.Fatal(err)
 	}
