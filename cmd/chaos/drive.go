@@ -72,7 +72,7 @@ func (w *world) drive(ctx context.Context) (report, error) {
 	if err != nil {
 		return report{}, fmt.Errorf("the simulator's chats: %w", err)
 	}
-	dlq, err := w.streamMsgs(ctx, dlqStream)
+	dlq, err := w.deadLetters(ctx)
 	if err != nil {
 		return report{}, err
 	}

@@ -444,11 +444,11 @@ type summary struct {
 	cmdsSent         int
 	cmdsDurable      int
 	cmdsOK           int
-	cmdsRerouted     int // failed with chat_not_found, sent again to the chat's new agent
-	postedBeforeMove int // failed with chat_not_found, their line already in the chat's history
-	doubledPosts     int // agent lines posted twice at the simulator
-	missingPosts     int // commands answered ok whose line the simulator lacks
-	deadLetters      int
+	cmdsRerouted     int            // failed with chat_not_found, sent again to the chat's new agent
+	postedBeforeMove int            // failed with chat_not_found, their line already in the chat's history
+	doubledPosts     int            // agent lines posted twice at the simulator
+	missingPosts     int            // commands answered ok whose line the simulator lacks
+	deadLetters      []string       // each dead letter, described
 	failedCodes      map[string]int // last error code of commands never answered ok
 	endedQueued      int            // ended chats without a transcript that ended waiting in the queue
 	doubledChats     []string       // each chat with several transcripts, and their agents
@@ -477,8 +477,8 @@ func doubledNote(c *chatLedger) string {
 }
 
 // summarize judges the run. simChats are the chats as the simulator holds
-// them; deadLetters the messages of the DLQ stream.
-func (l *ledger) summarize(simChats map[string]simChat, deadLetters int) summary {
+// them; deadLetters the messages of the DLQ stream, described.
+func (l *ledger) summarize(simChats map[string]simChat, deadLetters []string) summary {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := summary{
@@ -577,7 +577,7 @@ func (s summary) failures() []string {
 	add(s.cmdsSent-s.cmdsOK, "commands never answered ok")
 	add(s.doubledPosts, "doubled posts at the simulator")
 	add(s.missingPosts, "commands answered ok without their line at the simulator")
-	add(s.deadLetters, "dead letters")
+	add(len(s.deadLetters), "dead letters")
 	add(s.chats-s.chatsEnded, "chats never ended")
 	return out
 }

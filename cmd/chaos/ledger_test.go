@@ -97,7 +97,7 @@ func TestVerdictCleanRun(t *testing.T) {
 	// An agent line between (the bot's answer) is a line event too.
 	f.deliver("C1/4", 4, 4, "agent", "answer cmd-1")
 	f.finish(1, 2, 3)
-	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), nil)
 	if fails := s.failures(); len(fails) > 0 {
 		t.Fatalf("clean run judged failed: %v", fails)
 	}
@@ -111,7 +111,7 @@ func TestVerdictLostLine(t *testing.T) {
 	f.visitorLine(1)
 	f.visitorLine(3)
 	f.finish(1, 3)
-	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), nil)
 	if s.missing != 1 || s.trIncomplete != 1 {
 		t.Errorf("missing %d, incomplete transcripts %d; want 1 and 1", s.missing, s.trIncomplete)
 	}
@@ -134,7 +134,7 @@ func TestVerdictDuplicates(t *testing.T) {
 	// The same visitor line under another id (published twice).
 	f.deliver("C1/2-again", 3, 3, "visitor", text(2))
 	f.finish(1, 2)
-	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), nil)
 	if s.dupIDs != 1 || s.dupTexts != 1 || s.redelivered != 1 || s.deliveries != 6 {
 		t.Errorf("dupIDs %d, dupTexts %d, redelivered %d, deliveries %d; want 1, 1, 1, 6", s.dupIDs, s.dupTexts, s.redelivered, s.deliveries)
 	}
@@ -148,7 +148,7 @@ func TestVerdictOutOfOrder(t *testing.T) {
 	f.visitorLine(3)
 	f.visitorLine(2) // seq and event id go back
 	f.finish(1, 2, 3)
-	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), nil)
 	if s.orderViolation != 1 || s.missing != 0 {
 		t.Errorf("order violations %d, missing %d; want 1, 0", s.orderViolation, s.missing)
 	}
@@ -184,7 +184,7 @@ func TestVerdictRequeuedChat(t *testing.T) {
 	f.l.commandOutcome(n.id, true, "")
 	sim := f.simLines()
 	sim[f.chat] = append(sim[f.chat], "answer late")
-	s := f.l.summarize(asSimChats(sim), 0)
+	s := f.l.summarize(asSimChats(sim), nil)
 	if fails := s.failures(); len(fails) > 0 || s.cmdsRerouted != 1 {
 		t.Errorf("requeued chat judged failed: %v (rerouted %d, want 1)", fails, s.cmdsRerouted)
 	}
@@ -199,8 +199,8 @@ func TestVerdictDoubledPostAndCommands(t *testing.T) {
 	f.l.commandOutcome("cmd-3", false, "upstream_error")
 	sim := f.simLines()
 	sim[f.chat] = append(sim[f.chat], "answer cmd-1") // posted twice
-	s := f.l.summarize(asSimChats(sim), 2)
-	if s.doubledPosts != 1 || s.cmdsSent != 3 || s.cmdsOK != 2 || s.failedCodes["upstream_error"] != 1 || s.deadLetters != 2 {
+	s := f.l.summarize(asSimChats(sim), []string{"dead letter 1", "dead letter 2"})
+	if s.doubledPosts != 1 || s.cmdsSent != 3 || s.cmdsOK != 2 || s.failedCodes["upstream_error"] != 1 || len(s.deadLetters) != 2 {
 		t.Errorf("summary %+v", s)
 	}
 	wantFailure(t, s, "doubled posts at the simulator: 1")
@@ -217,7 +217,7 @@ func TestVerdictTranscripts(t *testing.T) {
 		data: events.TranscriptData{Lines: []events.LineData{{EventID: 1, Text: text(1), Source: "visitor"}}}})
 	f.l.chatOpened("C2")
 	f.l.ended("C2", false)
-	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), nil)
 	if s.trDoubled != 1 || s.trMissing != 1 || s.transcripts != 0 {
 		t.Errorf("transcripts: doubled %d, missing %d, one %d; want 1, 1, 0", s.trDoubled, s.trMissing, s.transcripts)
 	}
@@ -285,12 +285,13 @@ func TestTableVerdict(t *testing.T) {
 	f.visitorLine(1)
 	f.finish(1)
 	var buf bytes.Buffer
-	printTable(&buf, report{duration: time.Minute, quiescent: true, sum: f.l.summarize(asSimChats(f.simLines()), 0),
+	dl := "lp.cmd.durable.55500011.bot_one.chat.send id c-1 after 6 tries: timeout: given up after 6 tries"
+	printTable(&buf, report{duration: time.Minute, quiescent: true, sum: f.l.summarize(asSimChats(f.simLines()), []string{dl}),
 		recoveries: map[string]*recovery{faultBridgeKill: {count: 2, measured: []time.Duration{time.Second, 3 * time.Second}}},
 		gaps:       map[string]time.Duration{"bot_one": 7 * time.Second}})
 	out := buf.String()
 	for _, want := range []string{"| visitor lines seen / missing | 1 / 1 |", "| bridge SIGKILL ×2: events flow again p50 / max (2 measured) | 1s / 3s |",
-		"bot_one 7s", "chaos: FAILED: visitor lines lost: 1"} {
+		"bot_one 7s", "chaos: FAILED: visitor lines lost: 1", "| dead letters | 1 |", "chaos: dead letter: " + dl} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -311,7 +312,7 @@ func TestPendingCommands(t *testing.T) {
 	if _, _, unanswered := l.pending(); unanswered != 1 {
 		t.Errorf("%d commands pending; want 1 (a is retried, b has failed for good)", unanswered)
 	}
-	if s := l.summarize(nil, 0); s.cmdsOK != 0 || s.failedCodes["session_lost"] != 2 {
+	if s := l.summarize(nil, nil); s.cmdsOK != 0 || s.failedCodes["session_lost"] != 2 {
 		t.Errorf("summary %+v; want both never answered ok", s)
 	}
 }
@@ -369,7 +370,7 @@ func TestRerouteSkipsALinePostedBeforeTheMove(t *testing.T) {
 	f.seq++
 	f.l.event(observed{streamSeq: f.seq, id: "two/C1/transcript", typ: events.ChatTranscript, chat: f.chat,
 		data: events.TranscriptData{Lines: []events.LineData{{EventID: 1, Text: text(1), Source: "visitor"}}}})
-	s := f.l.summarize(asSimChats(map[string][]string{f.chat: {"answer cmd-1"}}), 0)
+	s := f.l.summarize(asSimChats(map[string][]string{f.chat: {"answer cmd-1"}}), nil)
 	if fails := s.failures(); len(fails) > 0 || s.postedBeforeMove != 1 || s.cmdsRerouted != 0 {
 		t.Errorf("failures %v, posted before the move %d, rerouted %d; want none, 1, 0", fails, s.postedBeforeMove, s.cmdsRerouted)
 	}
@@ -399,13 +400,13 @@ func TestChatEndedInTheQueueOwesNoTranscript(t *testing.T) {
 	if open, noTranscript, _ := f.l.pending(); open != 0 || noTranscript != 0 {
 		t.Errorf("pending: %d open, %d without a transcript; want 0, 0", open, noTranscript)
 	}
-	s := f.l.summarize(asSimChats(f.simLines()), 0)
+	s := f.l.summarize(asSimChats(f.simLines()), nil)
 	if fails := s.failures(); len(fails) > 0 || s.endedQueued != 1 {
 		t.Errorf("failures %v, ended in the queue %d; want none and 1", fails, s.endedQueued)
 	}
 	f.l.chatOpened("C2")
 	f.l.ended("C2", false)
-	wantFailure(t, f.l.summarize(asSimChats(f.simLines()), 0), "ended chats without a transcript: 1")
+	wantFailure(t, f.l.summarize(asSimChats(f.simLines()), nil), "ended chats without a transcript: 1")
 }
 
 func TestSimChatEndedQueued(t *testing.T) {

@@ -51,7 +51,7 @@ func printTable(w io.Writer, r report) {
 		row("commands never answered ok, by last error", strings.Join(parts, ", "))
 	}
 	row("doubled posts at the simulator / ok without a post", fmt.Sprintf("%d / %d", s.doubledPosts, s.missingPosts))
-	row("dead letters", s.deadLetters)
+	row("dead letters", len(s.deadLetters))
 	row("longest gap with no owner per agent", gapList(r.gaps))
 	for _, kind := range faultKinds {
 		rec := r.recoveries[kind]
@@ -69,6 +69,9 @@ func printTable(w io.Writer, r report) {
 		}
 		for _, t := range s.doubledTexts {
 			fmt.Fprintf(w, "chaos: posted twice: %s\n", t)
+		}
+		for _, dl := range s.deadLetters {
+			fmt.Fprintf(w, "chaos: dead letter: %s\n", dl)
 		}
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/lpbridge/lpbridge/internal/commands"
 	"github.com/lpbridge/lpbridge/internal/events"
 	"github.com/lpbridge/lpbridge/internal/harness"
 	"github.com/lpbridge/lpbridge/internal/lpsim"
@@ -424,16 +425,38 @@ func retry(ctx context.Context, what string, f func() error) error {
 	}
 }
 
-// streamMsgs is the number of messages of stream (0 when it does not exist).
-func (w *world) streamMsgs(ctx context.Context, stream string) (int, error) {
+// deadLetters describes each message of the dead-letter stream: its
+// command's subject, id, tries and the reason the bridge gave.
+func (w *world) deadLetters(ctx context.Context) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	s, err := w.js.Stream(ctx, stream)
+	s, err := w.js.Stream(ctx, dlqStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("stream %s: %w", stream, err)
+		return nil, fmt.Errorf("stream %s: %w", dlqStream, err)
 	}
-	return int(s.CachedInfo().State.Msgs), nil
+	n := int(s.CachedInfo().State.Msgs)
+	if n == 0 {
+		return nil, nil
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dlqStream, err)
+	}
+	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dlqStream, err)
+	}
+	var out []string
+	for m := range batch.Messages() {
+		h := m.Headers()
+		out = append(out, fmt.Sprintf("%s id %s after %s tries: %s: %s", h.Get(commands.HeaderDLQSubject),
+			h.Get(commands.HeaderCommandID), h.Get(commands.HeaderDLQDeliveries), h.Get(commands.HeaderDLQCode), h.Get(commands.HeaderDLQReason)))
+	}
+	if len(out) < n {
+		return out, fmt.Errorf("read %d of the %d messages of %s: %w", len(out), n, dlqStream, batch.Error())
+	}
+	return out, nil
 }

@@ -44,6 +44,9 @@ type delivery struct {
 	js    jetstream.Msg // the JetStream message to settle
 	pos   position      // where it sits in the stream (zero if unknown)
 	tries uint64        // the try this delivery is (deliveries that ran); 0 for request-reply
+	// skipKey is the key of the message's skip count ("" when none was
+	// skipped), dropped once the message is acked.
+	skipKey string
 }
 
 // step handles a delivery and returns its outcome.

@@ -156,6 +156,22 @@ func (r *results) done(ctx context.Context, key string, rec record, reply []byte
 	return nil
 }
 
+// final is the record of key if its reply is final.
+func (r *results) final(ctx context.Context, key string) (record, bool, error) {
+	entry, err := r.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return record{}, false, nil
+	}
+	if err != nil {
+		return record{}, false, fmt.Errorf("read result %s: %w", key, err)
+	}
+	var rec record
+	if json.Unmarshal(entry.Value(), &rec) != nil || rec.State != stateDone {
+		return record{}, false, nil
+	}
+	return rec, true, nil
+}
+
 // failed records a transient failure and frees the id for the next run. If
 // another run took the id over meanwhile, its record stays.
 func (r *results) failed(ctx context.Context, key string, rec record, rev uint64, ambiguous bool) error {

@@ -43,3 +43,33 @@ func TestRetriedBacksOffByTryThenDeadLetters(t *testing.T) {
 		t.Errorf("a final failure is retried or dead-lettered: %+v", out)
 	}
 }
+
+// TestRetriedReplaysAStoredResultPastTheBudget: a command acked after it
+// ran can come again with its skip count gone (found by cmd/chaos: the
+// whole NATS cluster restarted, an acked chat.send came back as delivery
+// 23 and was dead-lettered "given up after 6 tries"). Past the budget it is
+// not run, but its stored result is replayed rather than dead-lettered.
+func TestRetriedReplaysAStoredResultPastTheBudget(t *testing.T) {
+	e := newStepEnv(t, noSessions{}, nil) // MaxDeliver 3
+	ctx := context.Background()
+	d := e.delivery(modeDurable, AgentStatus, "r-3")
+	rec := record{ID: d.cmd.ID, Command: d.cmd.Name, Attempts: 1}
+	if err := e.c.results.done(ctx, resultKey(d.cmd.Account, d.cmd.Agent, d.cmd.ID), rec, mustJSON(okReply(nil))); err != nil {
+		t.Fatal(err)
+	}
+	d.tries = 23
+	s := &stub{out: failure(d.cmd, failf(CodeUpstreamError, "503"), 1)}
+	out := e.c.retried(s.step)(ctx, d)
+	if s.calls != 0 {
+		t.Errorf("a delivery past the budget ran %d times", s.calls)
+	}
+	if out.deadLetter || out.redeliver || !out.replayed || !out.reply.OK || out.err != nil {
+		t.Errorf("outcome %+v, want the stored ok result replayed, not dead-lettered", out)
+	}
+
+	other := e.delivery(modeDurable, AgentStatus, "r-4") // no stored result
+	other.tries = 23
+	if out := e.c.retried(s.step)(ctx, other); !out.deadLetter || out.err == nil || out.err.Code != CodeTimeout {
+		t.Errorf("a delivery past the budget without a result: %+v, want dead-lettered as timeout", out)
+	}
+}

@@ -22,6 +22,9 @@ func (c *Consumer) settled(next step) step {
 			actx, cancel := context.WithTimeout(ctx, settleTimeout)
 			err = d.js.DoubleAck(actx)
 			cancel()
+			if err == nil {
+				c.forgetSkips(ctx, d.skipKey)
+			}
 		}
 		if err != nil {
 			// JetStream delivers it again after the ack wait; its result,

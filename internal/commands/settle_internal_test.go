@@ -33,9 +33,21 @@ func TestSettledAcksOrNaksWithTheOutcomesDelay(t *testing.T) {
 		}
 		return nil, errors.New("no message")
 	}
+	pos := position{seq: 1, stored: time.Now().UnixNano()}
+	skipKey := e.c.skipKey(pos)
+	if err := e.c.results.skip(ctx, skipKey, pos); err != nil {
+		t.Fatal(err)
+	}
+	skipped := func() uint64 {
+		n, err := e.c.results.skipped(ctx, skipKey, pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	settle := func(m jetstream.Msg, out outcome) {
 		d := e.delivery(modeDurable, AgentStatus, "settle-1")
-		d.js = m
+		d.js, d.skipKey = m, skipKey
 		e.c.settled((&stub{out: out}).step)(ctx, d)
 	}
 
@@ -56,6 +68,9 @@ func TestSettledAcksOrNaksWithTheOutcomesDelay(t *testing.T) {
 	if md, err := m.Metadata(); err != nil || md.NumDelivered != 2 {
 		t.Errorf("redelivery metadata %+v (%v), want delivery 2", md, err)
 	}
+	if n := skipped(); n != 1 {
+		t.Errorf("a nak dropped the skip count (%d)", n)
+	}
 
 	settle(m, outcome{final: true})
 	info, err := stream.Info(ctx)
@@ -64,5 +79,8 @@ func TestSettledAcksOrNaksWithTheOutcomesDelay(t *testing.T) {
 	}
 	if info.State.Msgs != 0 {
 		t.Errorf("%d commands left in the work queue after the ack", info.State.Msgs)
+	}
+	if n := skipped(); n != 0 {
+		t.Errorf("the skip count (%d) outlives the acked command", n)
 	}
 }

@@ -32,20 +32,17 @@ import (
 // standing by hands the command back at once without running it (nothing
 // is traced, counted or published for that delivery), and counts the skip,
 // so that for the others the try number (delivery) is JetStream's delivery
-// count less the skipped deliveries.
+// count less the skipped deliveries. The count is dropped when the message
+// is acked (settled), not before: a message whose ack did not land comes
+// again, and its skips must still not count as tries.
 func (c *Consumer) routedToOwner(next step) step {
 	return func(ctx context.Context, d *delivery) outcome {
 		if c.standingBy(d.cmd.Agent) {
 			c.skipDelivery(ctx, d)
 			return outcome{cmd: d.cmd, redeliver: true, delay: c.cfg.standbyDelay()}
 		}
-		var skipKey string
-		d.tries, skipKey = c.tries(ctx, d)
-		out := next(ctx, d)
-		if !out.redeliver {
-			c.forgetSkips(ctx, skipKey)
-		}
-		return out
+		d.tries, d.skipKey = c.tries(ctx, d)
+		return next(ctx, d)
 	}
 }
 
@@ -192,7 +189,7 @@ func (c *Consumer) tries(ctx context.Context, d *delivery) (tries uint64, skipKe
 	return max(delivered-min(n, delivered), 1), key
 }
 
-// forgetSkips drops the skip count of a command that is done with.
+// forgetSkips drops the skip count of a command acked.
 func (c *Consumer) forgetSkips(ctx context.Context, key string) {
 	if key == "" {
 		return
