@@ -73,6 +73,9 @@ type Config struct {
 	// RequestsPerSecond is the request budget per account, shared by its agents.
 	RequestsPerSecond float64 `envconfig:"REQUESTS_PER_SECOND" default:"10" desc:"LivePerson request budget per account, shared by its agents"`
 
+	// LoginsAtOnce bounds the agents logging in at the same time.
+	LoginsAtOnce int `envconfig:"LOGINS_AT_ONCE" default:"32" desc:"agents that log in and start their agent session at the same time; the others wait their turn, so a large fleet starting together does not open a connection per agent at once. 0: no bound"`
+
 	// SubjectPrefix is the first token of every subject.
 	SubjectPrefix string `envconfig:"SUBJECT_PREFIX" default:"lp" desc:"first token of every subject"`
 	// StreamName is the JetStream stream capturing events.
@@ -158,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.RefreshInterval <= 0 {
 		errs = append(errs, errors.New("BRIDGE_REFRESH_INTERVAL must be positive"))
+	}
+	if c.LoginsAtOnce < 0 {
+		errs = append(errs, errors.New("BRIDGE_LOGINS_AT_ONCE must not be negative"))
 	}
 	if c.RequestsPerSecond <= 0 {
 		errs = append(errs, errors.New("BRIDGE_REQUESTS_PER_SECOND must be positive"))

@@ -136,6 +136,7 @@ func configDefaultOwners() map[string]any {
 		"CommandsMaxBodyBytes":  commands.DefaultMaxBodyBytes,
 		"TraceSampleRatio":      tracing.DefaultSampleRatio,
 		"SimVisitorsPerMinute":  lpsim.DefaultChatsPerMinute,
+		"LoginsAtOnce":          poller.DefaultLoginsAtOnce,
 	}
 }
 

@@ -231,6 +231,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	transport := telemetry.InstrumentTransport(lpTransport, metrics, lpchat.OperationOf)
+	gate := poller.NewStartGate(cfg.LoginsAtOnce)
 	for _, a := range agents {
 		client, err := lpchat.New(lpchat.Config{
 			DomainURL: domainURL, Account: account, AllowInsecureHTTP: insecure,
@@ -245,7 +246,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 		pcfg := poller.Config{
 			Account: account, Agent: a, PollInterval: cfg.PollInterval,
 			RefreshEvery: cfg.RefreshInterval, LogoutOnStop: cfg.LogoutOnStop,
-			Metrics: metrics, Tracer: tracer,
+			Metrics: metrics, Tracer: tracer, StartGate: gate,
 		}
 		if leases != nil {
 			pcfg.Lease = leases.Agent(account, events.Token(a.LoginName), owner, cfg.LeaseTTL)

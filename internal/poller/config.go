@@ -104,6 +104,9 @@ type Config struct {
 	// (DESIGN.md §4.4): it logs in and polls only while it holds the lease,
 	// renewing it every TTL/3 [nil = no lease: the only worker of the agent].
 	Lease Lease
+	// StartGate bounds the workers establishing an agent session at once;
+	// the workers of a bridge share it [nil = no bound].
+	StartGate *StartGate
 }
 
 func (c *Config) setDefaults() {

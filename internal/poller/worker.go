@@ -282,7 +282,12 @@ func (w *Worker) runSession(ctx context.Context) (polled bool, lived time.Durati
 	if err := w.load(ctx); err != nil {
 		return false, 0, err
 	}
+	leave, err := w.cfg.StartGate.enter(ctx, w.stopped)
+	if err != nil {
+		return false, 0, err
+	}
 	as, err := w.establish(ctx)
+	leave()
 	if err != nil {
 		return false, 0, err
 	}
