@@ -55,10 +55,9 @@ type result struct {
 	window        time.Duration
 	bridge, sim   usage
 	nats          usage
-	benchCPU      time.Duration // the bench's own (lines, subscriber): it shares the machine
-	rawPublish    float64       // raw JetStream async publishes acknowledged per second
-	pubBurst      float64       // events per second of the publisher burst (publisherBurst)
-	pubBurstRaw   float64       // raw async publishes per second, alternating with it
+	benchCPU      time.Duration     // the bench's own (lines, subscriber): it shares the machine
+	rawPublish    float64           // raw JetStream async publishes acknowledged per second
+	pubBurst      harness.BurstRate // the publisher burst (publisherBurst)
 	lpRequests    float64
 	polls         float64
 	lineEvents    int
@@ -255,7 +254,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if res.rawPublish, err = rawPublishRate(ctx, nc); err != nil {
 		return nil, err
 	}
-	if res.pubBurst, res.pubBurstRaw, err = publisherBurst(ctx, nc, o.agents); err != nil {
+	if res.pubBurst, err = publisherBurst(ctx, nc, o.agents); err != nil {
 		return nil, err
 	}
 	if n := postErrs.Load(); n > 0 {

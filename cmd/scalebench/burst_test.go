@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/lpbridge/lpbridge/internal/harness"
 )
 
 func TestBurstRateAndTable(t *testing.T) {
@@ -43,8 +45,8 @@ func TestSubscriberCountsUnseenLines(t *testing.T) {
 
 func TestPublisherBurstTable(t *testing.T) {
 	var out strings.Builder
-	printPublisherBurst(&out, 60000, 120000)
-	if want := "| 60000 | 120000 | 0.50 |"; !strings.Contains(out.String(), want) {
+	printPublisherBurst(&out, harness.BurstRate{Bridge: 60000, Raw: 120000, RawEvents: 75000})
+	if want := "| 60000 | 120000 | 0.50 | 75000 | 0.80 |"; !strings.Contains(out.String(), want) {
 		t.Errorf("table lacks %q:\n%s", want, out.String())
 	}
 }

@@ -75,17 +75,17 @@ const (
 // publisherBurst is the bridge's publish path at full speed: a burst of
 // agents agents (harness.Burst) through an events.Publisher in this
 // process, on the bench's server, alternating with as many raw async
-// publishes. It returns both rates in events per second.
-func publisherBurst(ctx context.Context, nc *nats.Conn, agents int) (bridge, raw float64, err error) {
+// publishes and with the same events published raw.
+func publisherBurst(ctx context.Context, nc *nats.Conn, agents int) (harness.BurstRate, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return 0, 0, fmt.Errorf("publisher burst: %w", err)
+		return harness.BurstRate{}, fmt.Errorf("publisher burst: %w", err)
 	}
 	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Name: burstStream, Prefix: burstPrefix}); err != nil {
-		return 0, 0, fmt.Errorf("publisher burst: %w", err)
+		return harness.BurstRate{}, fmt.Errorf("publisher burst: %w", err)
 	}
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: rawStream, Subjects: []string{"scalebench.raw.>"}}); err != nil {
-		return 0, 0, fmt.Errorf("publisher burst: raw stream: %w", err)
+		return harness.BurstRate{}, fmt.Errorf("publisher burst: raw stream: %w", err)
 	}
 	defer func() {
 		_ = js.DeleteStream(context.WithoutCancel(ctx), burstStream)
@@ -93,7 +93,7 @@ func publisherBurst(ctx context.Context, nc *nats.Conn, agents int) (bridge, raw
 	}()
 	p, err := events.NewPublisher(js, events.PublisherConfig{Prefix: burstPrefix, Stream: burstStream}, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("publisher burst: %w", err)
+		return harness.BurstRate{}, fmt.Errorf("publisher burst: %w", err)
 	}
 	return harness.BurstRates(ctx, js, p, min(agents, burstMaxAgents), burstRounds, "scalebench.raw")
 }

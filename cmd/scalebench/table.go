@@ -30,7 +30,7 @@ func printTable(w io.Writer, o options, r *result) {
 		"raw JetStream async publish on the same server, after the window: %.0f msg/s.\n",
 		r.window.Round(time.Second), o.warmup, o.poll, o.lineEvery, mib(r.sim.maxRSS), mib(r.nats.maxRSS), r.benchCPU.Seconds()/secs, r.rawPublish)
 	printBurst(w, r.burst, r.rawPublish)
-	printPublisherBurst(w, r.pubBurst, r.pubBurstRaw)
+	printPublisherBurst(w, r.pubBurst)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
