@@ -18,8 +18,9 @@ const (
 	// polling no faster than every 2 s (§5.8, §8).
 	DefaultPollInterval = 2 * time.Second
 	// DefaultJitter spreads the ticks of many workers so they do not burst:
-	// each worker's schedule is moved once by up to ±10 % of the interval.
-	DefaultJitter = 0.1
+	// each worker's schedule is delayed once by a random part of the
+	// interval, so a fleet started together polls evenly over it.
+	DefaultJitter = 1.0
 	// DefaultRefreshEvery is the login keepalive period: the KeepAlive table
 	// says every 5 minutes (§8).
 	DefaultRefreshEvery = 5 * time.Minute
@@ -73,9 +74,10 @@ type Config struct {
 	// PollInterval is the gap between poll ticks [2s]; at least 2 s against
 	// the real service is polite, tests may use less.
 	PollInterval time.Duration
-	// Jitter is the fraction of PollInterval by which the worker's tick
-	// schedule is moved, once, at random, either way [0.1]; below 1;
-	// negative means none. Ticks then come every PollInterval.
+	// Jitter is the largest fraction of PollInterval by which the worker's
+	// tick schedule is delayed, once, at random, after the first tick [1:
+	// anywhere in the interval]; at most 1; negative means none. Ticks then
+	// come every PollInterval, and never sooner.
 	Jitter float64
 	// RefreshEvery is the login refresh period [5m].
 	RefreshEvery time.Duration
@@ -155,8 +157,8 @@ func (c *Config) Validate() error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("invalid PollInterval %v: must be positive", c.PollInterval))
 	}
-	if c.Jitter >= 1 {
-		errs = append(errs, fmt.Errorf("invalid Jitter %v: must be below 1", c.Jitter))
+	if c.Jitter > 1 {
+		errs = append(errs, fmt.Errorf("invalid Jitter %v: must be at most 1", c.Jitter))
 	}
 	if c.RefreshEvery < 0 {
 		errs = append(errs, fmt.Errorf("invalid RefreshEvery %v: must be positive", c.RefreshEvery))

@@ -19,9 +19,11 @@ import (
 // Ticks are fixed-rate: each is due PollInterval after the one before,
 // however long that took, so a line waits at most one interval for the
 // poll that reads it. The first tick runs at once; the schedule after it is
-// moved once by a random phase of up to ±Jitter of the interval, so that
-// workers started together do not poll together. A tick that overran its
-// slot skips the slots it missed instead of catching up in a burst.
+// delayed once by a random phase of up to Jitter of the interval, so that
+// workers started together (a bridge booting, a replica taking over) poll
+// evenly over the interval rather than together, and no gap is shorter
+// than the interval. A tick that overran its slot skips the slots it missed
+// instead of catching up in a burst.
 func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool) error {
 	every := w.cfg.PollInterval
 	due := time.Now()
@@ -64,10 +66,10 @@ func (w *Worker) poll(ctx context.Context, as *lpchat.AgentSession, polled *bool
 	}
 }
 
-// phase is the random shift of a worker's tick schedule: up to ±Jitter of
+// phase is the random delay of a worker's tick schedule: up to Jitter of
 // PollInterval.
 func (w *Worker) phase() time.Duration {
-	return time.Duration(float64(w.cfg.PollInterval) * w.cfg.Jitter * (2*rand.Float64() - 1))
+	return time.Duration(float64(w.cfg.PollInterval) * w.cfg.Jitter * rand.Float64())
 }
 
 // nextSlot is due, or when now is past it, the first slot of the schedule

@@ -87,20 +87,21 @@ func TestNextSlot(t *testing.T) {
 	}
 }
 
-// TestPhaseWithinJitter: the one random shift of a worker's schedule stays
-// within ±Jitter of the interval, and is 0 without jitter.
+// TestPhaseWithinJitter: the one random delay of a worker's schedule stays
+// within Jitter of the interval, never shortens it, and is 0 without
+// jitter.
 func TestPhaseWithinJitter(t *testing.T) {
-	w := &Worker{cfg: Config{PollInterval: 2 * time.Second, Jitter: 0.1}}
-	var lo, hi time.Duration
+	w := &Worker{cfg: Config{PollInterval: 2 * time.Second, Jitter: 1}}
+	lo, hi := 2*time.Second, time.Duration(0)
 	for range 1000 {
 		p := w.phase()
-		if p < -200*time.Millisecond || p > 200*time.Millisecond {
-			t.Fatalf("phase %v outside ±200ms", p)
+		if p < 0 || p >= 2*time.Second {
+			t.Fatalf("phase %v outside [0, 2s)", p)
 		}
 		lo, hi = min(lo, p), max(hi, p)
 	}
-	if lo > -100*time.Millisecond || hi < 100*time.Millisecond {
-		t.Errorf("phases span only %v..%v: not spread", lo, hi)
+	if lo > 200*time.Millisecond || hi < 1800*time.Millisecond {
+		t.Errorf("phases span only %v..%v: not spread over the interval", lo, hi)
 	}
 	w.cfg.Jitter = 0
 	if p := w.phase(); p != 0 {
