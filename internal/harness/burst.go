@@ -92,27 +92,12 @@ func (b *Burst) Publish(ctx context.Context, p *events.Publisher) (time.Duration
 // prefix.0 … prefix.99 (a stream must capture them), and returns the time
 // until the last ack.
 func (b *Burst) PublishRaw(ctx context.Context, js jetstream.JetStream, prefix string) (time.Duration, error) {
-	raw, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncMaxPending(rawInFlight))
-	if err != nil {
-		return 0, fmt.Errorf("harness: raw publish: %w", err)
-	}
 	body := make([]byte, b.msgSize)
-	subjects := make([]string, 100)
-	for i := range subjects {
-		subjects[i] = fmt.Sprintf("%s.%d", prefix, i)
+	msgs := make([]*nats.Msg, b.Events())
+	for i := range msgs {
+		msgs[i] = &nats.Msg{Subject: fmt.Sprintf("%s.%d", prefix, i%100), Data: body}
 	}
-	start := time.Now()
-	for i := range b.Events() {
-		if _, err := raw.PublishAsync(subjects[i%len(subjects)], body); err != nil {
-			return 0, fmt.Errorf("harness: raw publish: %w", err)
-		}
-	}
-	select {
-	case <-raw.PublishAsyncComplete():
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	return time.Since(start), nil
+	return publishAsync(ctx, js, msgs)
 }
 
 // RawEvents are a burst's events encoded as a Publisher encodes them (the
@@ -146,18 +131,25 @@ func (b *Burst) EncodeRaw(p *events.Publisher) (*RawEvents, error) {
 // messages, which the Publisher's own work (its encoding, the per-agent
 // calls, awaiting each ack in order) is measured against.
 func (r *RawEvents) Publish(ctx context.Context, js jetstream.JetStream) (time.Duration, error) {
-	raw, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncMaxPending(rawInFlight))
-	if err != nil {
-		return 0, fmt.Errorf("harness: raw events: %w", err)
-	}
 	var opts []jetstream.PublishOpt
 	if r.stream != "" {
 		opts = append(opts, jetstream.WithExpectStream(r.stream))
 	}
+	return publishAsync(ctx, js, r.msgs, opts...)
+}
+
+// publishAsync publishes msgs with raw async publish from one goroutine,
+// rawInFlight at most unacknowledged, and returns the time until the last
+// ack.
+func publishAsync(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, opts ...jetstream.PublishOpt) (time.Duration, error) {
+	raw, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncMaxPending(rawInFlight))
+	if err != nil {
+		return 0, fmt.Errorf("harness: raw publish: %w", err)
+	}
 	start := time.Now()
-	for _, m := range r.msgs {
+	for _, m := range msgs {
 		if _, err := raw.PublishMsgAsync(m, opts...); err != nil {
-			return 0, fmt.Errorf("harness: raw events: %w", err)
+			return 0, fmt.Errorf("harness: raw publish: %w", err)
 		}
 	}
 	select {
